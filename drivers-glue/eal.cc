@@ -1,0 +1,96 @@
+#include "eal.hh"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+namespace fg::glue {
+
+unsigned free_hugepages_2m()
+{
+    std::ifstream f("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+    unsigned n = 0;
+    if (f >> n) {
+        return n;
+    }
+    return 0;
+}
+
+namespace {
+bool has_arg(const std::vector<std::string>& a, const char* name)
+{
+    for (const auto& s : a) {
+        if (s == name || s.rfind(std::string(name) + "=", 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+} // namespace
+
+eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
+{
+    eal_result r;
+    int eal_argc = argc;
+    for (int i = 1; i < argc; i++) {
+        if (std::strcmp(argv[i], "--") == 0) {
+            eal_argc = i;
+            break;
+        }
+    }
+    // EAL may keep pointers into its argv: the strings live for the process.
+    static std::vector<std::string> a;
+    a.assign(argv, argv + eal_argc);
+    const bool no_huge = has_arg(a, "--no-huge");
+    const bool in_mem = has_arg(a, "--in-memory");
+    const bool mem_given = has_arg(a, "-m") || has_arg(a, "--socket-mem");
+    if (no_huge && in_mem) {
+        r.error = "EAL: --no-huge and --in-memory cannot be combined in DPDK 22.11; use --no-huge --no-shconf";
+        return r;
+    }
+    if (!no_huge && !in_mem && !has_arg(a, "--huge-dir")) {
+        // Need ~64 MB of hugepages for mbufs at the least; otherwise run on ordinary pages.
+        if (free_hugepages_2m() >= 32) {
+            a.emplace_back("--in-memory");
+            r.hugepages = true;
+        } else {
+            a.emplace_back("--no-huge");
+            a.emplace_back("--no-shconf");
+            if (!mem_given) {
+                a.emplace_back("-m");
+                a.emplace_back(std::to_string(default_mem_mb));
+            }
+        }
+    } else if (no_huge) {
+        if (!has_arg(a, "--no-shconf")) {
+            a.emplace_back("--no-shconf");
+        }
+        if (!mem_given) {
+            a.emplace_back("-m");
+            a.emplace_back(std::to_string(default_mem_mb));
+        }
+    } else {
+        r.hugepages = true;
+    }
+    std::vector<char*> cargs;
+    for (auto& s : a) {
+        cargs.push_back(s.data());
+    }
+    cargs.push_back(nullptr);
+    const int n = rte_eal_init(int(cargs.size() - 1), cargs.data());
+    if (n < 0) {
+        r.error = std::string("EAL initialisation failed: ") + rte_strerror(rte_errno);
+        return r;
+    }
+    r.ok = true;
+    r.consumed = eal_argc;
+    r.args = a;
+    return r;
+}
+
+void eal_stop() { rte_eal_cleanup(); }
+
+} // namespace fg::glue

@@ -1,0 +1,33 @@
+// EAL start-up with the DPDK convention `app [EAL options] -- [app options]`.
+//
+// eal_start() adds what a user would otherwise have to know about this
+// machine: with free 2 MB hugepages and no memory option given it adds
+// --in-memory (no files left in /dev/hugepages, several processes side by
+// side); without hugepages it adds --no-huge --no-shconf and a memory size
+// (DPDK 22.11 refuses --no-huge together with --in-memory). Errors come back
+// as a message, never as a crash.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fg::glue {
+
+struct eal_result {
+    int consumed = 0;             // argv entries EAL consumed (including argv[0]); app args follow
+    bool ok = false;
+    bool hugepages = false;       // running on hugepage memory
+    std::string error;            // set when !ok
+    std::vector<std::string> args; // the EAL arguments actually used
+};
+
+// Starts EAL with argv up to (not including) "--". `default_mem_mb` is used
+// with --no-huge when the user gave no -m / --socket-mem.
+eal_result eal_start(int argc, char** argv, unsigned default_mem_mb = 1024);
+
+// Number of free 2 MB hugepages on this machine (0 if none or unknown).
+unsigned free_hugepages_2m();
+
+void eal_stop();
+
+} // namespace fg::glue
