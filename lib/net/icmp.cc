@@ -1,0 +1,34 @@
+#include "net/icmp.hh"
+
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "net/checksum.hh"
+#include "net/ether.hh"
+#include "net/ipv4.hh"
+
+namespace fg::net {
+
+uint32_t make_icmp_echo_reply_inplace(uint8_t* frame, uint32_t len, const pkt_info& req)
+{
+    const uint32_t out_len = req.frame_len();
+    if (out_len > len) {
+        return 0; // not a frame classify() accepted: refuse rather than write past it
+    }
+    swap_macs(frame);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame + eth_hdr_len);
+    const rte_be32_t src = ip->src_addr;
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = src;
+    ip->time_to_live = default_ttl;
+    set_ipv4_cksum(ip);
+
+    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(frame + eth_hdr_len + req.l3_len);
+    const uint16_t old_word = load16(icmp); // type, code as they sit in the packet
+    icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+    const uint16_t new_word = load16(icmp);
+    icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, old_word, new_word);
+    return out_len;
+}
+
+} // namespace fg::net
