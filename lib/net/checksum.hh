@@ -69,6 +69,9 @@ inline bool icmp_cksum_ok(const void* icmp, uint32_t len)
 
 // RFC 1624 eqn. 3 incremental update: the checksum `cksum` covered a 16-bit
 // word `old_word` that becomes `new_word` (all three as loaded from the packet).
+// One ambiguity remains: when the covered data becomes all zeros the right
+// checksum is 0xffff but this returns 0. A 0 result is right in every other
+// case, so callers whose data can be all zeros recompute when they get 0.
 inline uint16_t cksum_adjust16(uint16_t cksum, uint16_t old_word, uint16_t new_word)
 {
     uint32_t sum = uint32_t(uint16_t(~cksum)) + uint16_t(~old_word) + new_word;

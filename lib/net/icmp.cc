@@ -3,6 +3,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "base/compiler.hh"
 #include "net/checksum.hh"
 #include "net/ether.hh"
 #include "net/ipv4.hh"
@@ -28,6 +29,10 @@ uint32_t make_icmp_echo_reply_inplace(uint8_t* frame, uint32_t len, const pkt_in
     icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
     const uint16_t new_word = load16(icmp);
     icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, old_word, new_word);
+    if (FG_UNLIKELY(icmp->icmp_cksum == 0)) {
+        // Maybe an all-zero reply (id 0, seq 0, zero data), whose checksum is 0xffff.
+        icmp->icmp_cksum = icmp_cksum(icmp, uint32_t(req.l4_len) + req.payload_len);
+    }
     return out_len;
 }
 
