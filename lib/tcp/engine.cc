@@ -1,0 +1,295 @@
+// The engine's frame: set-up, input dispatch, timers, commands, events.
+// The state handlers live in listen.cc, synrecv.cc, established.cc, close.cc
+// (passive side) and connect.cc, synsent.cc, active_close.cc (active side).
+#include "tcp/engine.hh"
+
+#include <cerrno>
+#include <cstddef>
+
+namespace fg::tcp {
+
+const char* event_type_name(event_type t)
+{
+    static constexpr const char* names[] = {
+#define FG_X(name, doc) #name,
+        FG_FOREACH_TCP_EVENT(FG_X)
+#undef FG_X
+    };
+    return unsigned(t) < unsigned(event_type::count) ? names[unsigned(t)] : "unknown";
+}
+
+// RFC 9293 3.10.7: one handler per state. LISTEN has no conn (on_listen is
+// called on a table miss); CLOSED blocks are never in the table.
+const engine::handler engine::dispatch[n_states] = {
+    &engine::on_unhandled,    // closed
+    &engine::on_syn_sent,     // syn_sent (synsent.cc)
+    &engine::on_syn_received, // syn_received (synrecv.cc)
+    &engine::on_established,  // established (established.cc)
+    &engine::on_fin_wait_1,   // fin_wait_1 (active_close.cc)
+    &engine::on_fin_wait_2,   // fin_wait_2 (active_close.cc)
+    &engine::on_close_wait,   // close_wait (established.cc)
+    &engine::on_closing,      // closing (active_close.cc)
+    &engine::on_last_ack,     // last_ack (established.cc)
+    &engine::on_time_wait,    // time_wait (active_close.cc)
+};
+static_assert(n_states == 10, "one dispatch entry per state");
+
+engine::~engine()
+{
+    fini_active();
+}
+
+bool engine::init(const engine_config& cfg, uint32_t now_ms, std::string& error)
+{
+    _cfg = cfg;
+    if (_cfg.out == nullptr || _cfg.out->pool == nullptr) {
+        error = "tcp engine: needs a pkt_out with a mempool";
+        return false;
+    }
+    if (_cfg.cookies == nullptr || _cfg.isn == nullptr || _cfg.registry == nullptr) {
+        error = "tcp engine: needs cookie and ISN secrets and the listener registry";
+        return false;
+    }
+    if (_cfg.lcore >= listener::max_lcores || _cfg.n_lcores == 0 || _cfg.n_lcores > listener::max_lcores) {
+        error = "tcp engine: lcore index out of range";
+        return false;
+    }
+    if (_cfg.capacity == 0 || _cfg.capacity > timer::wheel::max_capacity) {
+        error = "tcp engine: capacity must be 1 .. 2^31-1";
+        return false;
+    }
+    if (_cfg.rto_initial_ms == 0 || _cfg.rto_max_ms < _cfg.rto_initial_ms || _cfg.timer_budget == 0) {
+        error = "tcp engine: need 0 < rto_initial_ms <= rto_max_ms and a timer budget";
+        return false;
+    }
+    if (_cfg.opts.rcv_wscale > max_wscale || _cfg.opts.mss < min_snd_mss) {
+        error = "tcp engine: rcv_wscale must be <= 14 and mss >= 48";
+        return false;
+    }
+    if (!_pool.init(_cfg.capacity, uint8_t(_cfg.lcore), _cfg.populate)) {
+        error = "tcp engine: no memory for the connection pool";
+        return false;
+    }
+    if (!_table.init(_cfg.capacity)) {
+        error = "tcp engine: no memory for the connection table";
+        return false;
+    }
+    if (!_wheel.init(&_pool[0], sizeof(conn), offsetof(conn, tl), _cfg.capacity, now_ms)) {
+        error = "tcp engine: no memory for the timer wheel";
+        return false;
+    }
+    _now_ms = now_ms;
+    _rst_limit = rate_limit{_cfg.rst_per_s, _cfg.rst_burst, _cfg.rst_burst, now_ms};
+    _challenge_limit = rate_limit{_cfg.challenge_ack_per_s, _cfg.challenge_ack_per_s, _cfg.challenge_ack_per_s, now_ms};
+    return init_active(error);
+}
+
+// ---- input ------------------------------------------------------------------
+
+void engine::input(rte_mbuf* m, const net::pkt_info& pi)
+{
+    const uint32_t slot = _table.lookup(pi.tuple);
+    if (slot != table::conn_table::none) {
+        on_conn(slot, m, pi);
+    } else {
+        on_listen(m, pi);
+    }
+}
+
+void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
+{
+    tuple4 keys[table::conn_table::burst_max];
+    uint32_t slots[table::conn_table::burst_max];
+    for (uint32_t base = 0; base < n; base += table::conn_table::burst_max) {
+        const uint32_t k = std::min<uint32_t>(n - base, table::conn_table::burst_max);
+        for (uint32_t i = 0; i < k; i++) {
+            keys[i] = pi[base + i].tuple;
+        }
+        _table.lookup_burst(keys, k, slots);
+        for (uint32_t i = 0; i < k; i++) {
+            if (slots[i] != table::conn_table::none) {
+                rte_prefetch0(&at(slots[i]));
+            }
+        }
+        const uint64_t inserts = _table.stats().inserts;
+        for (uint32_t i = 0; i < k; i++) {
+            const net::pkt_info& p = pi[base + i];
+            uint32_t s = slots[i];
+            // An earlier segment of this burst may have freed this connection
+            // (and the block been reused) or created one for this tuple.
+            if (s != table::conn_table::none) {
+                const conn& c = at(s);
+                if (FG_UNLIKELY(c.st == state::closed || !(c.tuple == p.tuple))) {
+                    s = _table.lookup(p.tuple);
+                }
+            } else if (FG_UNLIKELY(_table.stats().inserts != inserts)) {
+                s = _table.lookup(p.tuple);
+            }
+            if (s != table::conn_table::none) {
+                on_conn(s, m[base + i], p);
+            } else {
+                on_listen(m[base + i], p);
+            }
+        }
+    }
+}
+
+void engine::on_conn(uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
+{
+    conn& c = at(slot);
+    (this->*dispatch[unsigned(c.st)])(c, slot, m, pi);
+}
+
+void engine::on_unhandled(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
+{
+    (void)c;
+    (void)slot;
+    (void)pi;
+    drop(m, ctr::state_unhandled);
+}
+
+// ---- connections ------------------------------------------------------------
+
+uint32_t engine::new_conn(const tuple4& t)
+{
+    const uint32_t slot = _pool.alloc();
+    if (FG_UNLIKELY(slot == table::pool<conn>::none)) {
+        _ctr.inc(ctr::pool_exhausted);
+        return UINT32_MAX;
+    }
+    const int rc = _table.insert(t, slot);
+    if (FG_UNLIKELY(rc != 0)) {
+        _pool.free(slot);
+        _ctr.inc(ctr::table_full);
+        return UINT32_MAX;
+    }
+    at(slot).tuple = t; // pool::alloc() zero-filled the block: timer link unarmed, state closed
+    return slot;
+}
+
+void engine::free_conn(conn& c, uint32_t slot)
+{
+    _wheel.cancel(slot);
+    _table.erase(c.tuple);
+    c.st = state::closed;
+    _pool.free(slot);
+}
+
+uint32_t engine::backoff_ms(uint32_t n) const
+{
+    if (n >= 31) {
+        return _cfg.rto_max_ms;
+    }
+    const uint64_t t = uint64_t(_cfg.rto_initial_ms) << n;
+    return t > _cfg.rto_max_ms ? _cfg.rto_max_ms : uint32_t(t);
+}
+
+const conn* engine::find(const tuple4& t) const
+{
+    const uint32_t slot = _table.lookup(t);
+    return slot == table::conn_table::none ? nullptr : &_pool[slot];
+}
+
+const conn* engine::find(const handle& h) const
+{
+    if (h.lcore != _cfg.lcore) {
+        return nullptr;
+    }
+    const conn* c = _pool.resolve(h);
+    return c != nullptr && c->st != state::closed ? c : nullptr;
+}
+
+handle engine::handle_of(const conn& c) const
+{
+    return _pool.make_handle(slot_of(c));
+}
+
+bool engine::timer_of(const conn& c, uint32_t& expire_ms) const
+{
+    const uint32_t slot = slot_of(c);
+    if (!_wheel.armed(slot)) {
+        return false;
+    }
+    expire_ms = _wheel.expire_ms(slot);
+    return true;
+}
+
+// ---- events -----------------------------------------------------------------
+
+void engine::fill_event(event& e, const conn& c, event_type t, int32_t error) const
+{
+    e = event{};
+    e.type = t;
+    e.opts = uint8_t((c.has(cf_sack_ok) ? ev_sack : 0) | (c.has(cf_ts_ok) ? ev_ts : 0) |
+                     (c.has(cf_ws_ok) ? ev_wscale : 0) | (c.has(cf_from_cookie) ? ev_cookie : 0));
+    e.snd_wscale = c.snd_wscale();
+    e.rcv_wscale = c.rcv_wscale();
+    e.mss = c.mss;
+    e.listener_ref = c.listener;
+    e.h = handle_of(c);
+    e.tuple = c.tuple;
+    e.error = error;
+}
+
+void engine::post_event(const conn& c, event_type t, int32_t error)
+{
+    event e;
+    fill_event(e, c, t, error);
+    if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
+        _ctr.inc(ctr::event_ring_full);
+    }
+}
+
+// ---- timers -----------------------------------------------------------------
+
+void engine::tick(uint32_t now_ms)
+{
+    if (int32_t(now_ms - _now_ms) > 0) {
+        _now_ms = now_ms;
+    }
+    _wheel.advance(_now_ms, [this](uint32_t slot) { on_timer(slot); }, _cfg.timer_budget);
+}
+
+void engine::on_timer(uint32_t slot)
+{
+    conn& c = at(slot);
+    switch (c.st) {
+    case state::syn_received:
+        on_synack_timer(c, slot);
+        break;
+    case state::last_ack:
+        on_fin_timer(c, slot);
+        break;
+    case state::syn_sent:
+    case state::fin_wait_1:
+    case state::fin_wait_2:
+    case state::closing:
+    case state::time_wait:
+        on_timer_active(c, slot);
+        break;
+    default:
+        break; // no timer runs in ESTABLISHED / CLOSE-WAIT; a stale expiry is harmless
+    }
+}
+
+// ---- commands ---------------------------------------------------------------
+
+void engine::command(const cmd& k)
+{
+    switch (k.type) {
+    case cmd_type::close:
+        cmd_close(k);
+        break;
+    case cmd_type::abort:
+        cmd_abort(k);
+        break;
+    case cmd_type::connect:
+        cmd_connect(k);
+        break;
+    default:
+        _ctr.inc(ctr::bad_command);
+        break;
+    }
+}
+
+} // namespace fg::tcp

@@ -1,0 +1,350 @@
+// fg::tcp::engine is one lcore's TCP: its connections (a pool of 64-byte conn
+// blocks and the established table that maps 4-tuples to them), its timer
+// wheel, its counters, and the state machine that turns received segments,
+// timer expiries and application commands into transmitted segments and
+// events. One engine per lcore; nothing in it is shared or locked. Shared,
+// read-mostly things (listener table and registry, ISN and cookie secrets,
+// routes) are pointed to from the config.
+//
+// The state machine reads as RFC 9293 3.10.7 does: one handler per state,
+// chosen by a [state] dispatch table, each with the RFC step in comments.
+// Files: listen.cc (LISTEN, SYN queue, cookies, accept), synrecv.cc
+// (SYN-RECEIVED, Linux tcp_check_req), established.cc (checks common to the
+// synchronized states, RFC 5961; ESTABLISHED, CLOSE_WAIT, LAST_ACK), close.cc
+// (application close/abort), output.cc (building and sending segments);
+// the active side: connect.cc, synsent.cc, active_close.cc (FIN-WAIT-1/2,
+// CLOSING, TIME-WAIT).
+//
+// Scope: handshakes and closes. Payload is not delivered: a data segment on a
+// synchronized connection is ACKed (rcv_nxt advances when it is in order) and
+// its bytes are discarded and counted (payload_bytes_discarded). We never
+// send data, so SND.NXT only moves for SYN and FIN.
+//
+// Events to application threads are 48-byte `event`s: accepted connections
+// go to their listener's accept ring, everything else to this lcore's event
+// ring. A full ring drops the event, counted, never blocks. Application
+// threads act on connections with `cmd`s through the lcore's command ring,
+// which the lcore loop drains into command().
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "base/pktio.hh"
+#include "base/tuple.hh"
+#include "net/classify.hh"
+#include "net/tcp_hdr.hh"
+#include "table/conn_table.hh"
+#include "table/pool.hh"
+#include "tcp/conn.hh"
+#include "tcp/counters.hh"
+#include "tcp/isn.hh"
+#include "tcp/listener.hh"
+#include "tcp/negotiate.hh"
+#include "tcp/syncookie.hh"
+#include "timer/wheel.hh"
+
+namespace fg::table {
+class listener_table;
+}
+namespace fg::route {
+class route_table;
+class neigh_table;
+} // namespace fg::route
+
+namespace fg::tcp {
+
+// A connection as application threads name it: pool slot, generation, lcore.
+using handle = table::handle;
+
+// X(name, "meaning"): what an event tells the application.
+#define FG_FOREACH_TCP_EVENT(X)                                                                                     \
+    X(accepted, "a connection to a listener completed its handshake (listener's accept ring)")                    \
+    X(established, "an active connection completed its handshake")                                                 \
+    X(refused, "an active connection was refused (RST to our SYN)")                                               \
+    X(timed_out, "an active connection's SYN retries ran out")                                                    \
+    X(unreachable, "connect(): no route or no neighbour")                                                          \
+    X(no_port, "connect(): no free local port")                                                                    \
+    X(reset, "the peer reset the connection; the handle is dead")                                                  \
+    X(closed, "the connection closed in order and was freed; the handle is dead")                                 \
+    X(peer_closed, "the peer sent FIN (CLOSE-WAIT): close() to finish")
+
+enum class event_type : uint8_t {
+#define FG_X(name, doc) name,
+    FG_FOREACH_TCP_EVENT(FG_X)
+#undef FG_X
+        count
+};
+const char* event_type_name(event_type t);
+
+// event::opts bits: what the handshake negotiated.
+enum event_opt : uint8_t {
+    ev_sack = 1u << 0,   // SACK-permitted on
+    ev_ts = 1u << 1,     // timestamps on
+    ev_wscale = 1u << 2, // window scaling on (snd_wscale / rcv_wscale meaningful)
+    ev_cookie = 1u << 3, // the connection came from a SYN cookie
+};
+
+struct event {
+    event_type type;       // what happened
+    uint8_t opts;          // event_opt bits
+    uint8_t snd_wscale;    // the peer's window shift
+    uint8_t rcv_wscale;    // ours
+    uint16_t mss;          // negotiated send MSS
+    uint16_t listener_ref; // accepted: the listener's ref (listener::ref())
+    handle h;              // the connection (dead after reset / closed / refused / timed_out)
+    uint64_t user;         // active side: the value given to connect
+    tuple4 tuple;          // local/remote address and port, network order
+    uint32_t rtt_us;       // handshake RTT: SYN (or SYN-ACK) sent -> ACK (or SYN-ACK) received
+    int32_t error;         // errno-style reason for refused/timed_out/unreachable/no_port/reset, else 0
+};
+static_assert(sizeof(event) <= 48, "events are small: rings carry them by value");
+
+// X(name): commands from application threads.
+#define FG_FOREACH_TCP_CMD(X)                                                                                       \
+    X(close)   /* orderly close: FIN (RFC 9293 3.10.4) */                                                           \
+    X(abort)   /* RST and free (RFC 9293 3.10.5) */                                                                 \
+    X(connect) /* active open to tuple.raddr:rport (laddr 0: pick; lport 0: allocate) */
+
+enum class cmd_type : uint8_t {
+#define FG_X(name) name,
+    FG_FOREACH_TCP_CMD(FG_X)
+#undef FG_X
+        count
+};
+
+struct cmd {
+    cmd_type type;
+    handle h;      // close, abort
+    tuple4 tuple;  // connect
+    uint64_t user; // connect: echoed in the connection's events
+};
+
+// The active side's own configuration and per-engine state, defined by
+// connect.hh (the active helper's files): opaque here.
+struct active_config;
+struct active_state;
+
+struct engine_config {
+    uint16_t lcore = 0;                 // this engine's lcore index (handles carry it)
+    uint16_t n_lcores = 1;              // lcores running engines (listener SYN-queue shares)
+    uint32_t capacity = 1u << 20;       // connections (pool and table): 1M default, 10M possible
+    bool populate = true;               // fault all memory in at init (lcores); tests may skip it
+
+    local_settings opts;                // our MSS, window, window scale, SACK, timestamps
+    uint32_t rto_initial_ms = 1000;     // Linux TCP_TIMEOUT_INIT: first SYN/SYN-ACK/FIN retransmit
+    uint32_t rto_max_ms = 120000;       // Linux TCP_RTO_MAX: backoff cap
+    uint8_t synack_retries = 5;         // Linux tcp_synack_retries: then the request is dropped (63 s)
+    uint8_t fin_retries = 8;            // Linux tcp_orphan_retries 0 means 8: FIN retransmissions before giving up
+    uint32_t rst_per_s = 1000;          // RSTs to closed ports per second (Linux icmp_msgs_per_sec)
+    uint32_t rst_burst = 50;            // and their burst (Linux icmp_msgs_burst)
+    uint32_t challenge_ack_per_s = 1000; // RFC 5961 10: Linux tcp_challenge_ack_limit (before 6.0)
+    uint32_t timer_budget = 4096;       // timer expiries per tick(): a burst never stalls rx for long
+
+    // Shared, read-mostly; must outlive the engine.
+    const table::listener_table* listeners = nullptr; // who listens where (RCU readers)
+    const listener_registry* registry = nullptr;      // listener ref -> listener
+    const syncookie* cookies = nullptr;               // cookie secrets (fg::random_siphash_key at start-up)
+    const isn_generator* isn = nullptr;               // ISN and timestamp-offset secrets
+    const route::route_table* routes = nullptr;       // active side: route and source address
+    route::neigh_table* neigh = nullptr;              // active side: this lcore's ARP table
+    const active_config* active = nullptr;            // active side's options (connect.hh); null: defaults
+
+    rte_ring* event_ring = nullptr;     // SP/MC ring of `event` to application threads (null: events dropped)
+    pkt_out* out = nullptr;             // this lcore's tx batch (its pool also gives new frames)
+
+    // Frames the engine builds from scratch (retransmissions, FIN and RST on
+    // command) have no received frame to take MACs from. If `l2_send` is set
+    // it gets each such frame with the Ethernet addresses unset and must fill
+    // them in and transmit (or queue it behind ARP, or free it); otherwise the
+    // engine writes src_mac/dst_mac (one next hop: tests, point-to-point) and
+    // pushes to `out`.
+    void (*l2_send)(void* ctx, rte_mbuf* m, const tuple4& t) = nullptr;
+    void* l2_ctx = nullptr;
+    rte_ether_addr src_mac{};
+    rte_ether_addr dst_mac{};
+};
+
+class engine {
+public:
+    engine() = default;
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    // Allocates the pool, table and wheel (capacity from cfg) and starts the
+    // clock at now_ms. False with a message on bad config or no memory.
+    bool init(const engine_config& cfg, uint32_t now_ms, std::string& error);
+
+    // A received TCP segment whose tuple this lcore owns and whose destination
+    // is local. Consumes m: re-used for the reply, or freed.
+    void input(rte_mbuf* m, const net::pkt_info& pi);
+    // The same for a burst: one table lookup_burst for all, then dispatch.
+    void input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n);
+    // Advances the clock and fires due timers (at most cfg.timer_budget).
+    void tick(uint32_t now_ms);
+    // A command from an application thread (drained from the command ring).
+    void command(const cmd& c);
+
+    // ---- introspection (tests, stats) ----
+    const tcp_counters& counters() const { return _ctr; }
+    uint32_t now_ms() const { return _now_ms; }
+    uint32_t conns_in_use() const { return _pool.in_use(); }
+    uint32_t table_size() const { return _table.size(); }
+    std::size_t timers_armed() const { return _wheel.armed_count(); }
+    const engine_config& config() const { return _cfg; }
+    // The connection of a tuple (our view), or nullptr.
+    const conn* find(const tuple4& t) const;
+    const conn* find(const handle& h) const;
+    handle handle_of(const conn& c) const;
+    // Expiry of a connection's timer, if armed.
+    bool timer_of(const conn& c, uint32_t& expire_ms) const;
+
+private:
+    using handler = void (engine::*)(conn&, uint32_t, rte_mbuf*, const net::pkt_info&);
+    static const handler dispatch[n_states];
+
+    // ---- engine.cc ----
+    void on_conn(uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_timer(uint32_t slot);
+    void on_unhandled(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    // New block: zeroed, tuple set, in the table. UINT32_MAX (counted) if the
+    // pool or the table is full.
+    uint32_t new_conn(const tuple4& t);
+    // Cancels the timer, removes from the table, frees the block.
+    void free_conn(conn& c, uint32_t slot);
+    uint32_t slot_of(const conn& c) const { return uint32_t(&c - &_pool[0]); }
+    conn& at(uint32_t slot) { return _pool[slot]; }
+    void arm(uint32_t slot, uint32_t after_ms) { _wheel.arm(slot, _now_ms + after_ms); }
+    // RTO for the n-th retransmission (0 = first transmission's timer).
+    uint32_t backoff_ms(uint32_t n) const;
+    void post_event(const conn& c, event_type t, int32_t error = 0);
+    void fill_event(event& e, const conn& c, event_type t, int32_t error) const;
+
+    // ---- listen.cc: LISTEN (3.10.7.2), SYN queue, cookies, accept ----
+    listener* find_listener(rte_be32_t laddr, rte_be16_t lport) const;
+    void on_listen(rte_mbuf* m, const net::pkt_info& pi);
+    void on_no_listener(rte_mbuf* m, const net::pkt_info& pi);
+    void on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi);
+    void on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi);
+    // Hands an established passive connection to its listener's accept ring.
+    // False (counted accept_queue_overflows, nothing changed) if it is full.
+    bool enqueue_accept(listener& l, const conn& c, uint32_t rtt_us);
+
+    // ---- synrecv.cc: SYN-RECEIVED (3.10.7.4, Linux tcp_check_req) ----
+    void on_syn_received(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_synack_timer(conn& c, uint32_t slot);
+    // Frees a request entry and gives its SYN-queue place back.
+    void drop_request(conn& c, uint32_t slot);
+
+    // ---- established.cc: synchronized states (3.10.7.4) ----
+    // First to fifth checks for any synchronized state: sequence
+    // acceptability, RST (RFC 5961 3), SYN (RFC 5961 4), ACK bit, ACK
+    // acceptability (SND.UNA/SND.NXT, window update). True: go on with the
+    // state's own ACK processing and then data/FIN; false: the segment was
+    // consumed (dropped, answered, or the connection is gone).
+    bool sync_checks(conn& c, uint32_t slot, rte_mbuf*& m, const net::pkt_info& pi);
+    // Sixth to eighth: payload (ACKed and discarded) and FIN. Sends the ACK
+    // they need (re-using m) or frees m. Returns true if an in-order FIN was
+    // accepted now (rcv_nxt counts it); the caller changes state.
+    bool data_and_fin(conn& c, rte_mbuf* m, const net::pkt_info& pi);
+    void on_established(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_close_wait(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_last_ack(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    // Challenge ACK (RFC 5961), rate limited per lcore. Consumes m.
+    void send_challenge_ack(conn& c, rte_mbuf* m);
+
+    // ---- close.cc: application close / abort (3.10.4, 3.10.5) ----
+    void cmd_close(const cmd& k);
+    void cmd_abort(const cmd& k);
+    // FIN retransmission timer (FIN-WAIT-1, CLOSING, LAST-ACK): resend with
+    // backoff, or free after fin_retries (counted fin_timeouts).
+    void on_fin_timer(conn& c, uint32_t slot);
+
+    // ---- output.cc ----
+    // Our SYN-ACK options in lib/net's form.
+    static net::tcp_options synack_net_options(const syn_options& o);
+    // Our TSval for a connection now.
+    uint32_t tsval(const conn& c) const { return _now_ms + c.ts_offset; }
+    // The window field we advertise on a synchronized connection.
+    uint16_t rcv_window(const conn& c) const;
+    // Writes a segment from t.laddr:lport to t.raddr:rport into m (the
+    // received frame, re-used: MACs swapped) or, if m is null, into a new
+    // frame (MACs from the L2 hook or the config); transmits it.
+    void send_segment(const tuple4& t, rte_mbuf* m, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window,
+                      const net::tcp_options* opts);
+    void send_ack(const conn& c, rte_mbuf* m);            // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    void send_fin(conn& c, rte_mbuf* m);                  // <SEQ=SND.NXT><CTL=FIN,ACK>, SND.NXT++
+    void resend_fin(const conn& c);                       // <SEQ=SND.NXT-1><CTL=FIN,ACK>, new frame
+    void send_rst(const conn& c, rte_mbuf* m, uint32_t seq); // <SEQ=seq><CTL=RST> on a connection
+    // SYN-ACK for a request: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with the
+    // negotiated options. m = the SYN (built in place) or null (new frame).
+    void send_synack(const conn& c, rte_mbuf* m);
+    // RFC 9293 3.10.7.1 reset for a segment that matches nothing (never for an
+    // RST): built in the segment's own mbuf. `limited`: subject to the per-lcore
+    // RST rate limit (closed ports).
+    void send_reset_for(rte_mbuf* m, const net::pkt_info& pi, bool limited);
+    // Re-uses m for a reply or allocates a frame; nullptr (counted) if none.
+    rte_mbuf* frame_for(rte_mbuf* m, uint32_t len);
+    // Final touches (lengths, checksum mode, offload flags) and transmit.
+    void transmit(rte_mbuf* m, uint32_t len, bool fresh, const tuple4& t);
+    net::cksum_mode cksum() const;
+    void drop(rte_mbuf* m, ctr c)
+    {
+        _ctr.inc(c);
+        rte_pktmbuf_free(m);
+    }
+
+    // ---- active side (connect.cc, synsent.cc, active_close.cc) ----
+    bool init_active(std::string& error); // called last by init()
+    void fini_active();                   // called by ~engine()
+    void cmd_connect(const cmd& k);
+    void on_syn_sent(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_fin_wait_1(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_fin_wait_2(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_closing(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_time_wait(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    // Timer of a connection in SYN-SENT, FIN-WAIT-1/2, CLOSING or TIME-WAIT.
+    void on_timer_active(conn& c, uint32_t slot);
+
+    // A token bucket per lcore (RST and challenge-ACK limits).
+    struct rate_limit {
+        uint32_t per_s = 0;
+        uint32_t burst = 0;
+        uint32_t tokens = 0;
+        uint32_t last_ms = 0;
+        bool take(uint32_t now_ms)
+        {
+            const uint32_t dt = now_ms - last_ms;
+            if (dt != 0) {
+                const uint64_t add = uint64_t(dt) * per_s / 1000;
+                if (add != 0) {
+                    tokens = uint32_t(std::min<uint64_t>(burst, tokens + add));
+                    last_ms = now_ms;
+                }
+            }
+            if (tokens == 0) {
+                return false;
+            }
+            tokens--;
+            return true;
+        }
+    };
+
+    engine_config _cfg;
+    uint32_t _now_ms = 0;
+    tcp_counters _ctr;
+    table::pool<conn> _pool;
+    table::conn_table _table;
+    timer::wheel _wheel;
+    rate_limit _rst_limit;
+    rate_limit _challenge_limit;
+    active_state* _active = nullptr; // connect.hh
+};
+
+} // namespace fg::tcp
