@@ -57,6 +57,43 @@ const char* unusable_reason(uint32_t a)
     return nullptr;
 }
 
+// Everything parse_addr() promises about a range, for parsed and built ones.
+bool check_range(const addr_range& r, std::string_view text, std::string& error)
+{
+    if (r.plen == 0 || r.plen > 32) {
+        error = "bad prefix length " + std::to_string(r.plen) + " in " + quoted(text) + ": want 1..32";
+        return false;
+    }
+    if (r.last < r.first) {
+        error = "range " + quoted(text) + " ends (" + format_ipv4(r.last) + ") before it starts (" +
+                format_ipv4(r.first) + ")";
+        return false;
+    }
+    if ((r.first & r.mask()) != (r.last & r.mask())) {
+        error = "range " + quoted(text) + " leaves its subnet " + format_ipv4(r.prefix()) + "/" +
+                std::to_string(r.plen) + ": both ends must be in the same /" + std::to_string(r.plen);
+        return false;
+    }
+    for (uint32_t a : {r.first, r.last}) {
+        if (const char* why = unusable_reason(a)) {
+            error = "address " + format_ipv4(a) + " in " + quoted(text) + " " + why;
+            return false;
+        }
+    }
+    if (r.plen <= 30) {
+        const std::string subnet = format_ipv4(r.prefix()) + "/" + std::to_string(r.plen);
+        if (r.first == r.prefix()) {
+            error = quoted(text) + " includes " + format_ipv4(r.first) + ", the network address of " + subnet;
+            return false;
+        }
+        if (r.last == r.broadcast()) {
+            error = quoted(text) + " includes " + format_ipv4(r.last) + ", the broadcast address of " + subnet;
+            return false;
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 bool parse_ipv4(std::string_view text, uint32_t& out, std::string& error)
@@ -66,7 +103,7 @@ bool parse_ipv4(std::string_view text, uint32_t& out, std::string& error)
     for (int i = 0; i < 4; i++) {
         const std::size_t dot = rest.find('.');
         const std::string_view part = i < 3 ? rest.substr(0, dot) : rest;
-        if ((i < 3 && dot == std::string_view::npos)) {
+        if (i < 3 && dot == std::string_view::npos) {
             error = "bad IPv4 address " + quoted(text) + ": want four dotted decimal octets (A.B.C.D)";
             return false;
         }
@@ -114,33 +151,9 @@ bool parse_addr(std::string_view text, addr_range& out, std::string& error)
     } else if (!parse_ipv4(addrs.substr(dash + 1), last, error)) {
         return false;
     }
-    addr_range r{first, last, uint8_t(plen)};
-    if (last < first) {
-        error = "range " + quoted(text) + " ends (" + format_ipv4(last) + ") before it starts (" +
-                format_ipv4(first) + ")";
+    const addr_range r{first, last, uint8_t(plen)};
+    if (!check_range(r, text, error)) {
         return false;
-    }
-    if ((first & r.mask()) != (last & r.mask())) {
-        error = "range " + quoted(text) + " leaves its subnet " + format_ipv4(first & r.mask()) + "/" +
-                std::to_string(plen) + ": both ends must be in the same /" + std::to_string(plen);
-        return false;
-    }
-    for (uint32_t a : {first, last}) {
-        if (const char* why = unusable_reason(a)) {
-            error = "address " + format_ipv4(a) + " in " + quoted(text) + " " + why;
-            return false;
-        }
-    }
-    if (plen <= 30) {
-        const std::string subnet = format_ipv4(r.prefix()) + "/" + std::to_string(plen);
-        if (first == r.prefix()) {
-            error = quoted(text) + " includes " + format_ipv4(first) + ", the network address of " + subnet;
-            return false;
-        }
-        if (last == r.broadcast()) {
-            error = quoted(text) + " includes " + format_ipv4(last) + ", the broadcast address of " + subnet;
-            return false;
-        }
     }
     out = r;
     return true;
@@ -190,11 +203,13 @@ uint16_t iface_addrs::block_for(uint32_t a)
     return d;
 }
 
-void iface_addrs::set_bit(uint32_t a, bool bcast)
+void iface_addrs::set_bit(uint32_t a, bool bcast, uint16_t port)
 {
-    const uint16_t b = block_for(a);
-    uint64_t* words = bcast ? _blocks_owned[b]->bcast : _blocks_owned[b]->local;
-    words[(a & 0xffff) >> 6] |= uint64_t(1) << (a & 63);
+    block* b = _blocks_owned[block_for(a)];
+    b->bits[(a & 0xffff) >> 6][bcast ? 1 : 0] |= uint64_t(1) << (a & 63);
+    if (!bcast) {
+        b->port = (b->port == port_none || b->port == port) ? port : port_mixed;
+    }
 }
 
 bool iface_addrs::add(uint16_t port, const addr_range& r, std::string& error)
@@ -203,8 +218,7 @@ bool iface_addrs::add(uint16_t port, const addr_range& r, std::string& error)
         error = "port " + std::to_string(port) + " is out of range (max " + std::to_string(max_ports - 1) + ")";
         return false;
     }
-    if (r.plen == 0 || r.plen > 32 || r.last < r.first || (r.first & r.mask()) != (r.last & r.mask())) {
-        error = "malformed range " + format_addr(r);
+    if (!check_range(r, format_addr(r), error)) {
         return false;
     }
     for (const entry& e : _entries) {
@@ -229,10 +243,10 @@ bool iface_addrs::add(uint16_t port, const addr_range& r, std::string& error)
         return false;
     }
     for (uint64_t a = r.first; a <= r.last; a++) {
-        set_bit(uint32_t(a), false);
+        set_bit(uint32_t(a), false, port);
     }
     if (r.broadcast() != 0) {
-        set_bit(r.broadcast(), true);
+        set_bit(r.broadcast(), true, port);
     }
     _n_local += r.size();
     const entry e{r, port};
@@ -268,9 +282,9 @@ const iface_addrs::entry* iface_addrs::find(uint32_t a) const
     return a <= it->range.last ? &*it : nullptr;
 }
 
-int iface_addrs::port_of(rte_be32_t addr) const
+int iface_addrs::port_of_slow(uint32_t a) const
 {
-    const entry* e = find(rte_be_to_cpu_32(addr));
+    const entry* e = find(a);
     return e ? e->port : -1;
 }
 

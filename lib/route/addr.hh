@@ -9,10 +9,10 @@
 // address points at a 16 KB block holding two bitmaps (local, broadcast) for
 // that /16. Two dependent loads, no branch on the number of ranges, and the
 // only cache lines touched are the directory line and bitmap line of the /16s
-// that really receive traffic. A sorted range list with binary search would be
-// as fast for one or two ranges but costs a mispredicted branch per level as
-// ranges grow (bench/route_bench.cc: BM_IsLocal vs BM_PortOf), and an rte_hash
-// of 65536+ addresses needs EAL memory and hashing per packet. Memory: 128 KB
+// that really receive traffic. A sorted range list with binary search costs a
+// hard-to-predict branch per level once there are more than a couple of ranges
+// (bench/route_bench.cc: BM_IsLocal vs BM_RangeSearch), and an rte_hash of
+// 65536+ addresses needs EAL memory and a hash per packet. Memory: 128 KB
 // directory + 16 KB per /16 that holds an address or a broadcast address.
 //
 // Control-plane calls (parse_addr, add) take host-order addresses, as typed by
@@ -27,6 +27,8 @@
 #include <vector>
 
 #include <rte_byteorder.h>
+
+#include "base/compiler.hh"
 
 namespace fg::route {
 
@@ -92,23 +94,37 @@ public:
     bool set_mtu(uint16_t port, uint16_t mtu, std::string& error);
 
     // Per packet: is `addr` one of our addresses (any port)?
-    bool is_local(rte_be32_t addr) const
-    {
-        const uint32_t a = rte_be_to_cpu_32(addr);
-        const uint16_t b = _dir[a >> 16];
-        return (_blocks[b]->local[(a & 0xffff) >> 6] >> (a & 63)) & 1;
-    }
+    bool is_local(rte_be32_t addr) const { return kind(addr) & local_bit; }
     // Per packet: the directed broadcast of a configured subnet, or the limited
     // broadcast 255.255.255.255.
     bool is_broadcast(rte_be32_t addr) const
     {
-        const uint32_t a = rte_be_to_cpu_32(addr);
-        const uint16_t b = _dir[a >> 16];
-        return ((_blocks[b]->bcast[(a & 0xffff) >> 6] >> (a & 63)) & 1) || a == 0xffffffffu;
+        return (kind(addr) & broadcast_bit) || addr == rte_cpu_to_be_32(0xffffffffu);
     }
-    // Port owning local address `addr`, or -1 if it is not ours. Binary search
-    // over the ranges: O(log ranges), for connect-time checks.
-    int port_of(rte_be32_t addr) const;
+    // Both questions with one directory load and one bitmap cache line:
+    // local_bit and/or broadcast_bit (directed broadcasts only).
+    static constexpr unsigned local_bit = 1;
+    static constexpr unsigned broadcast_bit = 2;
+    unsigned kind(rte_be32_t addr) const
+    {
+        const uint32_t a = rte_be_to_cpu_32(addr);
+        const uint64_t* w = _blocks[_dir[a >> 16]]->bits[(a & 0xffff) >> 6];
+        const unsigned bit = a & 63;
+        return unsigned((w[0] >> bit) & 1) | unsigned(((w[1] >> bit) & 1) << 1);
+    }
+    // Port owning local address `addr`, or -1 if it is not ours. O(1) through
+    // the bitmap when the address's /16 holds one port's addresses only (the
+    // normal case: a subnet belongs to one port), else a binary search over
+    // the ranges. For connect-time checks of a bound address.
+    int port_of(rte_be32_t addr) const
+    {
+        const uint32_t a = rte_be_to_cpu_32(addr);
+        const block* b = _blocks[_dir[a >> 16]];
+        if (!((b->bits[(a & 0xffff) >> 6][0] >> (a & 63)) & 1)) {
+            return -1;
+        }
+        return FG_LIKELY(b->port >= 0) ? b->port : port_of_slow(a);
+    }
     // The configured range holding host-order `addr`, or nullptr.
     const entry* find(uint32_t host_addr) const;
     // The configured range of `port` whose subnet contains host-order `addr`
@@ -121,12 +137,17 @@ public:
     uint64_t n_local() const { return _n_local; }
 
 private:
+    // One /16. Local and broadcast words of the same 64 addresses sit side
+    // by side, so kind() reads one cache line.
     struct block {
-        uint64_t local[1024]; // bit i: address (block << 16) | i is ours
-        uint64_t bcast[1024]; // bit i: it is a configured subnet's directed broadcast
+        uint64_t bits[1024][2]; // [i][0] bit j: address i*64+j is ours; [i][1]: it is a directed broadcast
+        int32_t port = port_none; // port of every local address in the block, or port_none / port_mixed
     };
+    static constexpr int32_t port_none = -1;  // no local address in the block yet
+    static constexpr int32_t port_mixed = -2; // local addresses of several ports: binary search
+    int port_of_slow(uint32_t host_addr) const;
     uint16_t block_for(uint32_t host_addr); // allocates on first use; 0 if out of blocks
-    void set_bit(uint32_t host_addr, bool bcast);
+    void set_bit(uint32_t host_addr, bool bcast, uint16_t port);
 
     std::unique_ptr<uint16_t[]> _dir;  // 65536 entries: /16 -> block index (0 = the empty block)
     std::vector<block*> _blocks_owned; // index -> block; [0] is all zeroes

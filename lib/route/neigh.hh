@@ -108,6 +108,16 @@ struct neigh_counters {
 #define FG_X(name, desc) uint64_t name = 0;
     FG_FOREACH_NEIGH_COUNTER(FG_X)
 #undef FG_X
+
+    // fn(const char* name, const char* description, uint64_t value) for each
+    // counter, in list order: telemetry and stats dumps.
+    template <class Fn>
+    void visit(Fn&& fn) const
+    {
+#define FG_X(name, desc) fn(#name, desc, name);
+        FG_FOREACH_NEIGH_COUNTER(FG_X)
+#undef FG_X
+    }
 };
 
 // How an ARP frame concerns us; the caller classifies it (target IP local?).

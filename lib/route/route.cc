@@ -151,12 +151,9 @@ route_result route_table::lookup(rte_be32_t dst, rte_be32_t bound_src) const
 {
     route_result r;
     const uint32_t d = rte_be_to_cpu_32(dst);
-    if (FG_UNLIKELY(is_martian(d) || _addrs.is_broadcast(dst))) {
-        r.status = route_status::bad_destination;
-        return r;
-    }
-    if (FG_UNLIKELY(_addrs.is_local(dst))) {
-        r.status = route_status::dst_is_local;
+    const unsigned kind = _addrs.kind(dst);
+    if (FG_UNLIKELY(is_martian(d) || kind != 0)) {
+        r.status = (kind & iface_addrs::local_bit) ? route_status::dst_is_local : route_status::bad_destination;
         return r;
     }
     uint32_t idx = 0;

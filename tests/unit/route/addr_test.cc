@@ -200,6 +200,40 @@ TEST(IfaceAddrs, RejectsOverlapsAndSharedSubnets)
     EXPECT_FALSE(a.is_local(be(ipv4(198, 18, 7, 1))));
 }
 
+TEST(IfaceAddrs, AddChecksRangesItDidNotParse)
+{
+    iface_addrs a;
+    std::string err;
+    EXPECT_FALSE(a.add(0, addr_range{fg::ipv4(127, 0, 0, 1), fg::ipv4(127, 0, 0, 1), 8}, err));
+    EXPECT_NE(err.find("loopback"), std::string::npos) << err;
+    EXPECT_FALSE(a.add(0, addr_range{fg::ipv4(10, 0, 0, 9), fg::ipv4(10, 0, 0, 1), 8}, err));
+    EXPECT_FALSE(a.add(0, addr_range{fg::ipv4(10, 0, 0, 0), fg::ipv4(10, 0, 0, 1), 8}, err));
+    EXPECT_FALSE(a.add(0, addr_range{fg::ipv4(10, 0, 0, 1), fg::ipv4(10, 0, 0, 1), 0}, err));
+    EXPECT_FALSE(a.add(0, addr_range{fg::ipv4(10, 0, 0, 1), fg::ipv4(10, 0, 0, 1), 33}, err));
+    EXPECT_TRUE(a.entries().empty());
+    EXPECT_FALSE(a.is_local(be(fg::ipv4(127, 0, 0, 1))));
+}
+
+// Two ports' subnets inside one /16: port_of() cannot take the block's
+// single port and must search the ranges.
+TEST(IfaceAddrs, PortOfWhenPortsShareASlash16)
+{
+    iface_addrs a;
+    std::string err;
+    ASSERT_TRUE(a.add(0, must_parse("198.18.0.10-198.18.0.20/24"), err)) << err;
+    ASSERT_TRUE(a.add(1, must_parse("198.18.1.10-198.18.1.20/24"), err)) << err;
+    ASSERT_TRUE(a.add(2, must_parse("192.0.2.10/24"), err)) << err;
+    EXPECT_EQ(a.port_of(be(ipv4(198, 18, 0, 10))), 0);
+    EXPECT_EQ(a.port_of(be(ipv4(198, 18, 0, 20))), 0);
+    EXPECT_EQ(a.port_of(be(ipv4(198, 18, 1, 10))), 1);
+    EXPECT_EQ(a.port_of(be(ipv4(198, 18, 1, 20))), 1);
+    EXPECT_EQ(a.port_of(be(ipv4(198, 18, 1, 21))), -1);
+    EXPECT_EQ(a.port_of(be(ipv4(192, 0, 2, 10))), 2);
+    EXPECT_EQ(a.kind(be(ipv4(198, 18, 1, 255))), iface_addrs::broadcast_bit);
+    EXPECT_EQ(a.kind(be(ipv4(198, 18, 1, 15))), iface_addrs::local_bit);
+    EXPECT_EQ(a.kind(be(ipv4(198, 18, 2, 15))), 0u);
+}
+
 TEST(IfaceAddrs, FindSubnetPrefersLongestPrefixOnThePort)
 {
     iface_addrs a;

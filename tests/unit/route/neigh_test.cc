@@ -155,6 +155,23 @@ TEST(Neigh, RetransmitsThenFailsAndHandsPacketsBack)
     EXPECT_EQ(t->find(ip(1))->queued, 0);
 }
 
+TEST(Neigh, RetransmitTimersArePerEntry)
+{
+    auto t = make();
+    sink s;
+    t->resolve(ip(1), pkt(0), 0);
+    t->resolve(ip(2), pkt(1), 500);
+    t->resolve(ip(3), pkt(2), 700);
+    t->tick(1000, s.send(), s.fail());
+    EXPECT_EQ(s.requests, std::vector<rte_be32_t>{ip(1)});
+    // ip(2) resolves before its retransmission is due: it drops off the list.
+    t->on_arp(ip(2), mac(2), arp_kind::reply_to_us, 1200, s.drain());
+    t->tick(1500, s.send(), s.fail());
+    t->tick(1700, s.send(), s.fail());
+    t->tick(2000, s.send(), s.fail());
+    EXPECT_EQ(s.requests, (std::vector<rte_be32_t>{ip(1), ip(3), ip(1)}));
+}
+
 TEST(Neigh, FailedEntryIsRetriedLater)
 {
     auto t = make();
@@ -405,6 +422,24 @@ TEST(Neigh, CallbacksMayResolveAgain)
         t->tick(now, [](rte_be32_t) {}, [&](void*) { seen.push_back(t->resolve(ip(2), pkt(1), now).action); });
     }
     EXPECT_EQ(seen, std::vector<neigh_action>{neigh_action::failed});
+}
+
+TEST(Neigh, CountersVisitEveryNameOnce)
+{
+    auto t = make();
+    t->resolve(ip(1), pkt(0), 0);
+    std::vector<std::string> names;
+    uint64_t misses = 0;
+    t->counters().visit([&](const char* name, const char* desc, uint64_t v) {
+        names.push_back(name);
+        EXPECT_NE(std::string(desc), "");
+        if (std::string(name) == "misses") {
+            misses = v;
+        }
+    });
+    EXPECT_EQ(names.size(), sizeof(fg::route::neigh_counters) / sizeof(uint64_t));
+    EXPECT_EQ(names.front(), "hits");
+    EXPECT_EQ(misses, 1u);
 }
 
 TEST(Neigh, ConfigIsValidated)
