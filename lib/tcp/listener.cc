@@ -1,9 +1,11 @@
 #include "tcp/listener.hh"
 
+#include <cerrno>
 #include <cstdio>
 
 #include <rte_errno.h>
 
+#include "table/listener_table.hh"
 #include "tcp/engine.hh"
 
 namespace fg::tcp {
@@ -97,6 +99,59 @@ void listener_registry::remove(const listener& l)
         _slots[i].store(nullptr, std::memory_order_release);
         _n--;
     }
+}
+
+std::unique_ptr<listener> listen(table::listener_table& table, listener_registry& registry, rte_be32_t addr,
+                                 rte_be16_t port, const listen_options& o, uint16_t n_lcores, int& err,
+                                 std::string& message)
+{
+    if (port == 0) {
+        err = -EINVAL;
+        message = "listen: port 0";
+        return nullptr;
+    }
+    std::unique_ptr<listener> l = listener::create(addr, port, o, n_lcores, message);
+    if (l == nullptr) {
+        err = -ENOMEM;
+        return nullptr;
+    }
+    if (!registry.add(*l)) {
+        err = -ENOSPC;
+        message = "listen: too many listeners";
+        return nullptr;
+    }
+    table::listener_table::entry e{};
+    e.addr = addr;
+    e.port = port;
+    e.listening = true;
+    e.reuseaddr = false;
+    e.id = l->ref();
+    e.user = l.get();
+    const int rc = table.bind(e);
+    if (rc != 0) {
+        registry.remove(*l);
+        err = rc;
+        message = rc == -EADDRINUSE ? "listen: address already in use" : "listen: cannot bind";
+        return nullptr;
+    }
+    err = 0;
+    return l;
+}
+
+int unlisten(table::listener_table& table, listener_registry& registry, listener& l, std::vector<event>* orphans)
+{
+    // Registry first: the grace period then starts after both are gone, so no
+    // lcore can still hold l from a table lookup or a registry get.
+    registry.remove(l);
+    const int rc = table.unbind(l.addr(), l.port(), l.ref());
+    table.synchronize();
+    event e;
+    while (rte_ring_dequeue_elem(l.accept_ring(), &e, sizeof(e)) == 0) {
+        if (orphans != nullptr) {
+            orphans->push_back(e);
+        }
+    }
+    return rc;
 }
 
 } // namespace fg::tcp

@@ -40,6 +40,10 @@
 
 #include "tcp/syncookie.hh"
 
+namespace fg::table {
+class listener_table;
+}
+
 namespace fg::tcp {
 
 struct event; // engine.hh
@@ -127,5 +131,24 @@ private:
     uint32_t _next = 1;              // round-robin index search start: delays reuse of an index
     uint32_t _n = 0;
 };
+
+// Control thread: listen(addr or 0 for any, port, options) as Linux's
+// bind() + listen(): creates the listener, gives it a registry ref and
+// publishes it in the listener table (listening binding, id = ref, user =
+// the listener). Returns nullptr with `err` = -EADDRINUSE (an overlapping
+// listener or binding exists), -EINVAL (port 0, bad options), -ENOSPC (no
+// registry slot) or -ENOMEM, and a message.
+std::unique_ptr<listener> listen(table::listener_table& table, listener_registry& registry, rte_be32_t addr,
+                                 rte_be16_t port, const listen_options& o, uint16_t n_lcores, int& err,
+                                 std::string& message);
+
+// Control thread (not an lcore that reads the table): unpublishes l (table
+// and registry), waits for the table's RCU grace period, then takes what is
+// left in the accept ring into `orphans` (if not null): connections nobody
+// accepted; the caller should abort them (Linux inet_csk_listen_stop resets
+// them). Requests still in SYN-RECEIVED on the lcores find their listener
+// gone and are dropped (listener_gone). The caller may then destroy l.
+// Returns 0 or -ENOENT if l was not listening.
+int unlisten(table::listener_table& table, listener_registry& registry, listener& l, std::vector<event>* orphans);
 
 } // namespace fg::tcp
