@@ -1,5 +1,6 @@
 #include "route/neigh.hh"
 
+#include <algorithm>
 #include <bit>
 
 #include "route/addr.hh"
