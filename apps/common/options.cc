@@ -1,0 +1,309 @@
+#include "common/options.hh"
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include <rte_cfgfile.h>
+#include <rte_ethdev.h>
+
+namespace fg::apps {
+
+bool parse_u64(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& out, std::string& error)
+{
+    uint64_t x = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc() || p != v.data() + v.size() || v.empty()) {
+        error = "'" + std::string(v) + "' is not a whole number";
+        return false;
+    }
+    if (x < lo || x > hi) {
+        error = std::string(v) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+        return false;
+    }
+    out = x;
+    return true;
+}
+
+bool parse_double(std::string_view v, double lo, double hi, double& out, std::string& error)
+{
+    std::string s(v);
+    char* end = nullptr;
+    const double x = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) {
+        error = "'" + s + "' is not a number";
+        return false;
+    }
+    if (!(x >= lo && x <= hi)) {
+        error = s + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+        return false;
+    }
+    out = x;
+    return true;
+}
+
+bool parse_mac(std::string_view v, rte_ether_addr& out, std::string& error)
+{
+    std::string s(v);
+    if (rte_ether_unformat_addr(s.c_str(), &out) != 0) {
+        error = "'" + s + "' is not a MAC address (xx:xx:xx:xx:xx:xx)";
+        return false;
+    }
+    return true;
+}
+
+bool parse_port_list(std::string_view v, std::vector<uint16_t>& out, std::string& error)
+{
+    out.clear();
+    while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        std::string_view item = v.substr(0, comma);
+        uint64_t p = 0;
+        if (!parse_u64(item, 1, 65535, p, error)) {
+            error = "port list: " + error;
+            return false;
+        }
+        out.push_back(uint16_t(p));
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        v.remove_prefix(comma + 1);
+    }
+    if (out.empty()) {
+        error = "port list is empty";
+        return false;
+    }
+    return true;
+}
+
+std::vector<option> common_option_rows(common_options& o)
+{
+    std::vector<option> r;
+    r.push_back({"port", true, "ID|NAME  ethdev port id or name (net_tap0, 0000:01:00.0); default 0",
+                 [&o](std::string_view v, std::string&) {
+                     o.port = std::string(v);
+                     return true;
+                 }});
+    r.push_back({"ip", true, "ADDR/PLEN or FIRST-LAST/PLEN  an address (range) of ours; repeatable",
+                 [&o](std::string_view v, std::string& e) {
+                     route::addr_range a;
+                     if (!route::parse_addr(v, a, e)) {
+                         return false;
+                     }
+                     o.ips.push_back(a);
+                     return true;
+                 }});
+    r.push_back({"gw", true, "ADDR  default gateway", [&o](std::string_view v, std::string& e) {
+                     return route::parse_ipv4(v, o.gateway, e);
+                 }});
+    r.push_back({"arp", true, "ADDR=MAC  static neighbour entry; repeatable", [&o](std::string_view v, std::string& e) {
+                     const std::size_t eq = v.find('=');
+                     if (eq == std::string_view::npos) {
+                         e = "expected ADDR=MAC";
+                         return false;
+                     }
+                     core::static_neigh s;
+                     if (!route::parse_ipv4(v.substr(0, eq), s.ip, e) || !parse_mac(v.substr(eq + 1), s.mac, e)) {
+                         return false;
+                     }
+                     o.static_arp.push_back(s);
+                     return true;
+                 }});
+    r.push_back({"resolve", true, "ADDR  keep resolving this neighbour by ARP; its MAC goes into the JSON; repeatable",
+                 [&o](std::string_view v, std::string& e) {
+                     uint32_t a;
+                     if (!route::parse_ipv4(v, a, e)) {
+                         return false;
+                     }
+                     o.resolve.push_back(a);
+                     return true;
+                 }});
+    r.push_back({"mtu", true, "BYTES  port MTU (576..9000); default 1500", [&o](std::string_view v, std::string& e) {
+                     uint64_t x;
+                     if (!parse_u64(v, 576, 9000, x, e)) {
+                         return false;
+                     }
+                     o.mtu = uint16_t(x);
+                     return true;
+                 }});
+    r.push_back({"duration", true, "SECONDS  stop after this long; default: until SIGINT/SIGTERM",
+                 [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 1e9, o.duration_s, e); }});
+    r.push_back({"stats-interval", true, "SECONDS  period of the stats line; 0: none; default 1",
+                 [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 3600, o.stats_interval_s, e); }});
+    r.push_back({"json", true, "FILE  write the final counters as one JSON object", [&o](std::string_view v, std::string&) {
+                     o.json_path = std::string(v);
+                     return true;
+                 }});
+    r.push_back({"help", false, "this text", [&o](std::string_view, std::string&) {
+                     o.help = true;
+                     return true;
+                 }});
+    return r;
+}
+
+namespace {
+const option* find_row(const std::vector<option>& rows, std::string_view name)
+{
+    for (const auto& r : rows) {
+        if (r.name == name) {
+            return &r;
+        }
+    }
+    return nullptr;
+}
+
+bool apply_one(const std::vector<option>& rows, std::string_view name, const std::string* value, bool from_ini,
+               std::string& error)
+{
+    const option* row = find_row(rows, name);
+    if (row == nullptr) {
+        error = std::string(from_ini ? "config file: unknown key '" : "unknown option '--") + std::string(name) +
+                "' (see --help)";
+        return false;
+    }
+    if (row->has_value && value == nullptr) {
+        error = "option --" + row->name + " needs a value";
+        return false;
+    }
+    if (!row->has_value && value != nullptr && !from_ini) {
+        error = "option --" + row->name + " takes no value";
+        return false;
+    }
+    std::string e;
+    if (!row->apply(value != nullptr ? std::string_view(*value) : std::string_view(), e)) {
+        error = "--" + row->name + ": " + e;
+        return false;
+    }
+    return true;
+}
+
+bool apply_ini(const std::vector<option>& rows, const std::string& path, std::string& error)
+{
+    rte_cfgfile* cf = rte_cfgfile_load(path.c_str(), 0);
+    if (cf == nullptr) {
+        error = "cannot read config file " + path;
+        return false;
+    }
+    bool ok = true;
+    const char* sec = "floodgate";
+    if (!rte_cfgfile_has_section(cf, sec)) {
+        error = "config file " + path + ": no [floodgate] section";
+        ok = false;
+    } else {
+        const int n = rte_cfgfile_section_num_entries(cf, sec);
+        std::vector<rte_cfgfile_entry> entries(n > 0 ? std::size_t(n) : 0);
+        if (n > 0) {
+            rte_cfgfile_section_entries(cf, sec, entries.data(), n);
+        }
+        for (const auto& en : entries) {
+            const std::string v = en.value;
+            const option* row = find_row(rows, en.name);
+            if (row != nullptr && !row->has_value) {
+                if (v == "1" || v == "true" || v == "yes") {
+                    ok = apply_one(rows, en.name, nullptr, true, error);
+                } else {
+                    ok = true;
+                }
+            } else {
+                ok = apply_one(rows, en.name, &v, true, error);
+            }
+            if (!ok) {
+                error = path + ": " + error;
+                break;
+            }
+        }
+    }
+    rte_cfgfile_close(cf);
+    return ok;
+}
+} // namespace
+
+bool parse(const std::vector<option>& rows, const std::vector<std::string>& args, std::string& error)
+{
+    // --config first, wherever it stands.
+    for (std::size_t i = 0; i < args.size(); i++) {
+        std::string_view a = args[i];
+        if (a == "--config" || a.rfind("--config=", 0) == 0) {
+            std::string path;
+            if (a == "--config") {
+                if (i + 1 >= args.size()) {
+                    error = "option --config needs a value";
+                    return false;
+                }
+                path = args[i + 1];
+            } else {
+                path = std::string(a.substr(9));
+            }
+            if (!apply_ini(rows, path, error)) {
+                return false;
+            }
+        }
+    }
+    for (std::size_t i = 0; i < args.size(); i++) {
+        std::string_view a = args[i];
+        if (a.rfind("--", 0) != 0 || a.size() == 2) {
+            error = "unexpected argument '" + std::string(a) + "' (options are --name [value])";
+            return false;
+        }
+        a.remove_prefix(2);
+        std::string value;
+        bool has = false;
+        const std::size_t eq = a.find('=');
+        std::string_view name = a.substr(0, eq);
+        if (eq != std::string_view::npos) {
+            value = std::string(a.substr(eq + 1));
+            has = true;
+        }
+        if (name == "config") {
+            if (!has) {
+                i++;
+            }
+            continue;
+        }
+        const option* row = find_row(rows, name);
+        if (row != nullptr && row->has_value && !has) {
+            if (i + 1 >= args.size()) {
+                error = "option --" + std::string(name) + " needs a value";
+                return false;
+            }
+            value = args[++i];
+            has = true;
+        }
+        if (!apply_one(rows, name, has ? &value : nullptr, false, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string usage(const std::string& app, const std::string& what, const std::vector<option>& rows)
+{
+    std::string s = "usage: " + app + " [EAL options] -- [options]\n" + what + "\n\noptions:\n";
+    s += "  --config FILE  read options from an INI file ([floodgate] section, keys = option names)\n";
+    for (const auto& r : rows) {
+        s += "  --" + r.name + (r.has_value ? " " : "  ") + r.help + "\n";
+    }
+    return s;
+}
+
+bool resolve_port(const std::string& port, uint16_t& port_id, std::string& error)
+{
+    uint64_t id = 0;
+    std::string e;
+    if (parse_u64(port, 0, RTE_MAX_ETHPORTS - 1, id, e)) {
+        if (!rte_eth_dev_is_valid_port(uint16_t(id))) {
+            error = "port " + port + " does not exist (" + std::to_string(rte_eth_dev_count_avail()) +
+                    " port(s) available; add one with --vdev or a PCI device)";
+            return false;
+        }
+        port_id = uint16_t(id);
+        return true;
+    }
+    if (rte_eth_dev_get_port_by_name(port.c_str(), &port_id) != 0) {
+        error = "no port named '" + port + "'";
+        return false;
+    }
+    return true;
+}
+
+} // namespace fg::apps

@@ -1,0 +1,62 @@
+// Command-line and INI options shared by every Floodgate app.
+//
+// Apps follow DPDK's convention: `app [EAL options] -- [app options]`. Each
+// app declares the options it takes as a table of `option` rows (name, takes
+// a value, help, handler); parse() applies an INI file first (`--config FILE`:
+// one section, `[floodgate]`, whose keys are the long option names, e.g.
+// `ip = 198.18.0.2/24`; a key may repeat where the option may) and then the
+// command line, so the command line wins. Everything lands in plain structs a
+// test can build without EAL. Errors are messages naming the option.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/stack.hh"
+#include "route/addr.hh"
+
+namespace fg::apps {
+
+struct option {
+    std::string name;     // long name without "--"
+    bool has_value;       // takes an argument
+    std::string help;     // one line; the value's form first, e.g. "ADDR/PLEN  an address of ours"
+    std::function<bool(std::string_view value, std::string& error)> apply;
+};
+
+// Options of every app: port, addresses, routes, timing, output.
+struct common_options {
+    std::string port = "0";          // ethdev port id or name (e.g. net_tap0)
+    std::vector<route::addr_range> ips;
+    uint32_t gateway = 0;            // host order
+    std::vector<core::static_neigh> static_arp;
+    uint16_t mtu = 1500;
+    double duration_s = 0;           // 0: until SIGINT/SIGTERM
+    double stats_interval_s = 1;     // per-second stats line; 0: none
+    std::string json_path;           // final counters as one JSON object
+    std::vector<uint32_t> resolve;   // neighbours to resolve by ARP (reported in the JSON)
+    bool help = false;
+};
+
+// Rows for common_options, to be extended by each app.
+std::vector<option> common_option_rows(common_options& o);
+
+// Parses `args` (the app's part of argv, after "--"), honouring --config.
+bool parse(const std::vector<option>& rows, const std::vector<std::string>& args, std::string& error);
+
+// Help text listing every row.
+std::string usage(const std::string& app, const std::string& what, const std::vector<option>& rows);
+
+// Value parsers with option-named errors.
+bool parse_u64(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& out, std::string& error);
+bool parse_double(std::string_view v, double lo, double hi, double& out, std::string& error);
+bool parse_mac(std::string_view v, rte_ether_addr& out, std::string& error);
+bool parse_port_list(std::string_view v, std::vector<uint16_t>& out, std::string& error);
+
+// Resolves `port` (a number or an ethdev name) to a port id. Needs EAL.
+bool resolve_port(const std::string& port, uint16_t& port_id, std::string& error);
+
+} // namespace fg::apps

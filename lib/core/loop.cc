@@ -1,0 +1,286 @@
+// The per-lcore polling loop and its packet handlers (see stack.hh).
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "base/log.hh"
+#include "core/stack.hh"
+#include "net/arp.hh"
+#include "net/ether.hh"
+#include "net/icmp.hh"
+
+namespace fg::core {
+
+namespace {
+constexpr unsigned prefetch_ahead = 3; // l3fwd's PREFETCH_OFFSET
+
+FG_ALWAYS_INLINE bool is_broadcast_mac(const rte_ether_addr& a)
+{
+    return rte_is_broadcast_ether_addr(&a) != 0;
+}
+} // namespace
+
+int stack::run_lcore(unsigned lcore_id)
+{
+    if (lcore_id >= _lcore_to_idx.size() || _lcore_to_idx[lcore_id] < 0) {
+        FG_LOG(ERR, "stack %s: lcore %u is not one of its lcores", _cfg.name.c_str(), lcore_id);
+        return -1;
+    }
+    lcore& c = *_lcores[_lcore_to_idx[lcore_id]];
+    c.clock.start();
+    c.now_ms = 0;
+    c.next_resolve_ms = 0;
+    if (_cfg.gratuitous_arp && c.idx == 0) {
+        send_garps(c);
+    }
+    const uint64_t drain_tsc = (tsc_hz() + 999999) / 1000000 * drain_us;
+    uint64_t last_drain = now_tsc();
+    while (!stopping()) {
+        poll_once(c);
+        const uint64_t now = now_tsc();
+        if (FG_UNLIKELY(now - last_drain > drain_tsc)) {
+            c.out.flush();
+            last_drain = now;
+            const uint32_t ms = c.clock.ms(now);
+            if (ms != c.now_ms) {
+                c.now_ms = ms;
+                timers(c);
+            }
+        }
+    }
+    c.out.flush();
+    c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
+    c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
+    return 0;
+}
+
+void stack::poll_once(lcore& c)
+{
+    rte_mbuf* pkts[rx_burst];
+    bool busy = false;
+    uint16_t n = rte_eth_rx_burst(_cfg.port_id, c.idx, pkts, rx_burst);
+    if (n > 0) {
+        busy = true;
+        c.ctr.inc(ctr::rx_packets, n);
+        for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+        }
+        for (uint16_t i = 0; i < n; i++) {
+            if (i + prefetch_ahead < n) {
+                rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+            }
+            c.ctr.inc(ctr::rx_bytes, rte_pktmbuf_pkt_len(pkts[i]));
+            handle_frame(c, pkts[i]);
+        }
+    }
+    if (_sw_steering) {
+        n = uint16_t(rte_ring_sc_dequeue_burst(c.redirect, reinterpret_cast<void**>(pkts), rx_burst, nullptr));
+        if (n > 0) {
+            busy = true;
+            c.ctr.inc(ctr::redirected_in, n);
+            for (uint16_t i = 0; i < n; i++) {
+                handle_frame(c, pkts[i]);
+            }
+        }
+    }
+    command cmds[8];
+    const unsigned nc = rte_ring_sc_dequeue_burst_elem(c.commands, cmds, sizeof(command), 8, nullptr);
+    for (unsigned i = 0; i < nc; i++) {
+        busy = true;
+        handle_command(c, cmds[i]);
+    }
+    c.ctr.inc(ctr::loops);
+    if (busy) {
+        c.ctr.inc(ctr::busy_loops);
+    }
+    c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
+    c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
+}
+
+void stack::handle_frame(lcore& c, rte_mbuf* m)
+{
+    uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+    net::pkt_info pi;
+    net::drop why;
+    const net::pkt_kind kind = net::classify(data, rte_pktmbuf_data_len(m), m->ol_flags, pi, why);
+    if (FG_LIKELY(kind == net::pkt_kind::tcp)) {
+        handle_tcp(c, m, pi, false);
+        return;
+    }
+    switch (kind) {
+    case net::pkt_kind::arp:
+        handle_arp(c, m, pi);
+        return;
+    case net::pkt_kind::icmp_echo:
+        handle_icmp(c, m, pi);
+        return;
+    default:
+        c.ctr.drops[unsigned(why)]++;
+        rte_pktmbuf_free(m);
+        return;
+    }
+}
+
+void stack::handle_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool redirected)
+{
+    (void)redirected;
+    if (FG_UNLIKELY(!_addrs->is_local(pi.dst_ip))) {
+        c.ctr.inc(_addrs->is_broadcast(pi.dst_ip) ? ctr::to_broadcast : ctr::not_local);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (_sw_steering) {
+        const uint16_t owner = _steer.owner(pi.tuple);
+        if (owner != c.idx) {
+            // The checksums were verified here: the owner need not do it again.
+            m->ol_flags = (m->ol_flags & ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK)) |
+                          RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+            if (rte_ring_mp_enqueue(_lcores[owner]->redirect, m) != 0) {
+                c.ctr.inc(ctr::redirect_dropped);
+                rte_pktmbuf_free(m);
+            } else {
+                c.ctr.inc(ctr::redirected);
+            }
+            return;
+        }
+    }
+    c.ctr.inc(ctr::tcp_in);
+    // No TCP engine attached yet.
+    rte_pktmbuf_free(m);
+}
+
+void stack::handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi)
+{
+    if (!_addrs->is_local(pi.dst_ip)) {
+        c.ctr.inc(_addrs->is_broadcast(pi.dst_ip) ? ctr::to_broadcast : ctr::not_local);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+    const uint32_t len = net::make_icmp_echo_reply_inplace(data, rte_pktmbuf_data_len(m), pi);
+    m->data_len = uint16_t(len);
+    m->pkt_len = len;
+    m->ol_flags = 0;
+    c.ctr.inc(ctr::icmp_echo_replies);
+    c.out.push(m);
+}
+
+void stack::handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi)
+{
+    c.ctr.inc(ctr::arp_in);
+    const bool for_us = _addrs->is_local(pi.arp_tip);
+    route::arp_kind kind = route::arp_kind::other;
+    if (for_us) {
+        kind = pi.arp_op == RTE_ARP_OP_REQUEST ? route::arp_kind::request_to_us : route::arp_kind::reply_to_us;
+    } else if (pi.arp_op == RTE_ARP_OP_REQUEST) {
+        c.ctr.inc(ctr::arp_not_for_us);
+    }
+    apply_arp(c, pi.arp_sip, pi.arp_sha, kind);
+    // Every lcore keeps its own neighbour table: tell the others.
+    command cmd{};
+    cmd.type = command::arp_fact;
+    cmd.arp_kind = uint8_t(kind);
+    cmd.ip = pi.arp_sip;
+    cmd.mac = pi.arp_sha;
+    for (uint16_t i = 0; i < _lcores.size(); i++) {
+        if (i != c.idx) {
+            c.ctr.inc(send_command(i, cmd) ? ctr::arp_fanout : ctr::arp_fanout_dropped);
+        }
+    }
+    if (for_us && pi.arp_op == RTE_ARP_OP_REQUEST) {
+        uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+        const uint32_t len = net::make_arp_reply_inplace(data, pi, _mac);
+        m->data_len = uint16_t(len);
+        m->pkt_len = len;
+        m->ol_flags = 0;
+        c.ctr.inc(ctr::arp_replies_sent);
+        c.out.push(m);
+        return;
+    }
+    rte_pktmbuf_free(m);
+}
+
+void stack::apply_arp(lcore& c, rte_be32_t ip, const rte_ether_addr& mac, route::arp_kind kind)
+{
+    c.neigh->on_arp(ip, mac, kind, c.now_ms, [&](void* p, const rte_ether_addr& dst) {
+        auto* q = static_cast<rte_mbuf*>(p);
+        net::eth_hdr(rte_pktmbuf_mtod(q, uint8_t*))->dst_addr = dst;
+        c.out.push(q);
+    });
+}
+
+void stack::handle_command(lcore& c, const command& cmd)
+{
+    switch (cmd.type) {
+    case command::arp_fact:
+        apply_arp(c, cmd.ip, cmd.mac, route::arp_kind(cmd.arp_kind));
+        break;
+    default:
+        break;
+    }
+}
+
+void stack::timers(lcore& c)
+{
+    if (c.idx == 0 && !_cfg.resolve.empty() && c.now_ms >= c.next_resolve_ms) {
+        c.next_resolve_ms = c.now_ms + 1000;
+        // Keep asking until the neighbour answers (the table retries, fails,
+        // holds, retries again: a resolve() per second restarts each round).
+        for (uint32_t ip : _cfg.resolve) {
+            const route::resolve_result r = c.neigh->resolve(rte_cpu_to_be_32(ip), nullptr, c.now_ms);
+            if (r.action == route::neigh_action::queued_send_request ||
+                r.action == route::neigh_action::mac_known_send_request) {
+                send_arp_request(c, rte_cpu_to_be_32(ip));
+            }
+        }
+    }
+    c.neigh->tick(
+        c.now_ms, [&](rte_be32_t ip) { send_arp_request(c, ip); },
+        [&](void* p) {
+            c.ctr.inc(ctr::neigh_queue_dropped);
+            rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+        });
+}
+
+void stack::send_arp_request(lcore& c, rte_be32_t target)
+{
+    const route::route_result r = _routes->lookup(target);
+    if (!r.ok()) {
+        return;
+    }
+    rte_mbuf* m = c.out.alloc();
+    if (m == nullptr) {
+        c.ctr.inc(ctr::mbuf_alloc_failed);
+        return;
+    }
+    const uint32_t len = net::make_arp_request(rte_pktmbuf_mtod(m, uint8_t*), _mac, r.src, target);
+    m->data_len = uint16_t(len);
+    m->pkt_len = len;
+    c.ctr.inc(ctr::arp_requests_sent);
+    c.out.push(m);
+}
+
+void stack::send_garps(lcore& c)
+{
+    uint32_t sent = 0;
+    for (const auto& e : _addrs->entries()) {
+        for (uint64_t a = e.range.first; a <= e.range.last && sent < garp_max; a++, sent++) {
+            rte_mbuf* m = c.out.alloc();
+            if (m == nullptr) {
+                c.ctr.inc(ctr::mbuf_alloc_failed);
+                return;
+            }
+            const uint32_t len =
+                net::make_gratuitous_arp(rte_pktmbuf_mtod(m, uint8_t*), _mac, rte_cpu_to_be_32(uint32_t(a)));
+            m->data_len = uint16_t(len);
+            m->pkt_len = len;
+            c.ctr.inc(ctr::garp_sent);
+            c.out.push(m);
+        }
+    }
+    c.out.flush();
+}
+
+} // namespace fg::core

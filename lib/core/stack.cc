@@ -1,0 +1,186 @@
+#include "core/stack.hh"
+
+#include <cstring>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "base/log.hh"
+#include "net/arp.hh"
+#include "port.hh"
+
+namespace fg::core {
+
+const char* ctr_name(ctr c)
+{
+    static constexpr const char* names[] = {
+#define FG_X(name, desc) #name,
+        FG_FOREACH_CORE_COUNTER(FG_X)
+#undef FG_X
+    };
+    return unsigned(c) < n_core_counters ? names[unsigned(c)] : "unknown";
+}
+
+const char* ctr_desc(ctr c)
+{
+    static constexpr const char* descs[] = {
+#define FG_X(name, desc) desc,
+        FG_FOREACH_CORE_COUNTER(FG_X)
+#undef FG_X
+    };
+    return unsigned(c) < n_core_counters ? descs[unsigned(c)] : "unknown";
+}
+
+std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error)
+{
+    std::unique_ptr<stack> st(new stack());
+    st->_cfg = cfg;
+    if (cfg.addrs.empty()) {
+        error = "no address configured: give at least one --ip ADDR/PLEN";
+        return nullptr;
+    }
+    std::vector<unsigned> lcores = cfg.lcores;
+    if (lcores.empty()) {
+        unsigned id;
+        RTE_LCORE_FOREACH(id) { lcores.push_back(id); }
+    }
+    for (unsigned id : lcores) {
+        if (id >= RTE_MAX_LCORE || !rte_lcore_is_enabled(id)) {
+            error = "lcore " + std::to_string(id) + " is not enabled in EAL (-l / --lcores)";
+            return nullptr;
+        }
+    }
+    const uint16_t n = uint16_t(lcores.size());
+    st->_steer = steering(n);
+
+    // Addresses and routes.
+    st->_addrs = std::make_unique<route::iface_addrs>();
+    for (const auto& r : cfg.addrs) {
+        if (!st->_addrs->add(cfg.port_id, r, error)) {
+            return nullptr;
+        }
+    }
+    if (!st->_addrs->set_mtu(cfg.port_id, cfg.mtu, error)) {
+        return nullptr;
+    }
+    st->_routes = route::route_table::create(*st->_addrs, error);
+    if (!st->_routes) {
+        return nullptr;
+    }
+    if (cfg.gateway != 0 && !st->_routes->add_default(cfg.gateway, error)) {
+        return nullptr;
+    }
+
+    // The port: one queue per lcore.
+    glue::port_config pc;
+    pc.n_queues = n;
+    pc.mtu = cfg.mtu;
+    glue::port_info pi;
+    if (!glue::port_start(cfg.port_id, pc, st->_steer, pi, error)) {
+        return nullptr;
+    }
+    st->_mac = pi.mac;
+    st->_sw_steering = pi.sw_steering || n > 1 ? pi.sw_steering : false;
+    if (n == 1) {
+        st->_sw_steering = false; // one owner: nothing to redirect
+    }
+    rte_mempool* mp = glue::mbuf_pool(pi.socket, 0, error);
+    if (mp == nullptr) {
+        return nullptr;
+    }
+
+    st->_lcore_to_idx.assign(RTE_MAX_LCORE, -1);
+    for (uint16_t i = 0; i < n; i++) {
+        auto c = std::make_unique<lcore>();
+        c->st = st.get();
+        c->idx = i;
+        c->lcore_id = lcores[i];
+        st->_lcore_to_idx[lcores[i]] = i;
+        c->out.port = cfg.port_id;
+        c->out.queue = i;
+        c->out.pool = mp;
+        c->out.tx_ip_cksum = pi.tx_ip_cksum;
+        c->out.tx_tcp_cksum = pi.tx_tcp_cksum;
+        const std::string rn = cfg.name + "_rd" + std::to_string(cfg.port_id) + "_" + std::to_string(i);
+        c->redirect = rte_ring_create(rn.c_str(), cfg.redirect_ring_size, pi.socket, RING_F_SC_DEQ);
+        const std::string cn = cfg.name + "_cmd" + std::to_string(cfg.port_id) + "_" + std::to_string(i);
+        c->commands =
+            rte_ring_create_elem(cn.c_str(), sizeof(command), cfg.command_ring_size, pi.socket, RING_F_SC_DEQ);
+        if (c->redirect == nullptr || c->commands == nullptr) {
+            error = "cannot create lcore rings: " + std::string(rte_strerror(rte_errno));
+            return nullptr;
+        }
+        c->neigh = route::neigh_table::create(cfg.neigh, error);
+        if (!c->neigh) {
+            return nullptr;
+        }
+        for (const auto& s : cfg.static_arp) {
+            if (!c->neigh->add_static(rte_cpu_to_be_32(s.ip), s.mac, error)) {
+                return nullptr;
+            }
+        }
+        st->_lcores.push_back(std::move(c));
+    }
+    FG_LOG(INFO, "stack %s: port %u (%s) %u lcore(s), %s steering, tx cksum offload ip=%d tcp=%d",
+           cfg.name.c_str(), cfg.port_id, pi.driver.c_str(), n, st->_sw_steering ? "software" : "RSS",
+           pi.tx_ip_cksum, pi.tx_tcp_cksum);
+    return st;
+}
+
+stack::~stack()
+{
+    for (auto& c : _lcores) {
+        if (c->redirect != nullptr) {
+            rte_mbuf* m;
+            while (rte_ring_dequeue(c->redirect, reinterpret_cast<void**>(&m)) == 0) {
+                rte_pktmbuf_free(m);
+            }
+            rte_ring_free(c->redirect);
+        }
+        if (c->commands != nullptr) {
+            rte_ring_free(c->commands);
+        }
+    }
+}
+
+uint64_t stack::core_total(ctr c) const
+{
+    uint64_t s = 0;
+    for (const auto& l : _lcores) {
+        s += l->ctr.get(c);
+    }
+    return s;
+}
+
+uint64_t stack::drop_total(net::drop d) const
+{
+    uint64_t s = 0;
+    for (const auto& l : _lcores) {
+        s += __atomic_load_n(&l->ctr.drops[unsigned(d)], __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+route::neigh_counters stack::neigh_total() const
+{
+    route::neigh_counters t;
+    for (const auto& l : _lcores) {
+        const route::neigh_counters& c = l->neigh->counters();
+#define FG_X(name, desc) t.name += __atomic_load_n(&c.name, __ATOMIC_RELAXED);
+        FG_FOREACH_NEIGH_COUNTER(FG_X)
+#undef FG_X
+    }
+    return t;
+}
+
+bool stack::send_command(uint16_t idx, const command& cmd)
+{
+    if (idx >= _lcores.size()) {
+        return false;
+    }
+    return rte_ring_enqueue_elem(_lcores[idx]->commands, const_cast<command*>(&cmd), sizeof(cmd)) == 0;
+}
+
+} // namespace fg::core

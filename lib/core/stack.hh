@@ -1,0 +1,155 @@
+// A stack is Floodgate on one port: its addresses, routes, and one polling
+// lcore per queue. Each lcore runs the run-to-completion loop of DPDK's l2fwd:
+//
+//   rx_burst -> classify (lib/net) -> ARP (reply / learn, fanned out to the
+//   other lcores), ICMP echo (reply in place), TCP (steer: owner lcore, else
+//   forward through the owner's redirect ring) -> tcp engine -> batched tx
+//   with a TSC drain deadline; then the redirect ring, the command ring from
+//   application threads, the timers every millisecond.
+//
+// Everything an lcore touches per packet lives in its own cache-aligned
+// `lcore` block; the only shared state is read-mostly (addresses, routes, the
+// steering function, listeners under RCU). Several stacks may run in one
+// process (the load generator's embedded responder is a second stack on the
+// other end of a ring pair), each on its own lcores.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rte_ether.h>
+#include <rte_ring.h>
+
+#include "base/clock.hh"
+#include "base/pktio.hh"
+#include "base/steer.hh"
+#include "core/counters.hh"
+#include "net/classify.hh"
+#include "route/addr.hh"
+#include "route/neigh.hh"
+#include "route/route.hh"
+
+namespace fg::core {
+
+struct static_neigh {
+    uint32_t ip = 0; // host order
+    rte_ether_addr mac{};
+};
+
+struct stack_config {
+    std::string name = "fg";                  // for telemetry and ring names
+    uint16_t port_id = 0;                     // ethdev port
+    std::vector<unsigned> lcores;             // EAL lcore ids, one queue each; empty: every lcore
+    std::vector<route::addr_range> addrs;     // --ip, at least one
+    uint32_t gateway = 0;                     // --gw (host order), 0: none
+    std::vector<static_neigh> static_arp;     // --arp IP=MAC
+    uint16_t mtu = 1500;
+    bool gratuitous_arp = true;               // announce every configured address (up to garp_max) at start
+    std::vector<uint32_t> resolve;            // --resolve: neighbours (host order) lcore 0 keeps resolving
+    route::neigh_config neigh;
+    uint32_t redirect_ring_size = 4096;       // per lcore: a few rx bursts of misdelivered segments
+    uint32_t command_ring_size = 4096;        // per lcore: commands from application threads
+};
+
+// Messages to an lcore (command ring, fixed 32-byte elements).
+struct command {
+    enum type : uint8_t { arp_fact = 1 };
+    uint8_t type;
+    uint8_t arp_kind;      // route::arp_kind
+    uint16_t pad;
+    rte_be32_t ip;
+    rte_ether_addr mac;
+    uint8_t body[18];
+};
+static_assert(sizeof(command) == 32);
+
+class stack;
+
+// One polling lcore of a stack. Written only by its own lcore.
+struct alignas(64) lcore {
+    stack* st = nullptr;
+    uint16_t idx = 0;          // queue index within the stack == steering owner id
+    unsigned lcore_id = 0;     // EAL lcore id
+    pkt_out out;               // tx batch on (port, idx)
+    rte_ring* redirect = nullptr; // MP/SC ring of rte_mbuf* owned by this lcore
+    rte_ring* commands = nullptr; // MP/SC ring of `command`
+    std::unique_ptr<route::neigh_table> neigh;
+    ms_clock clock;
+    uint32_t now_ms = 0;
+    uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
+    core_counters ctr;
+};
+
+class stack {
+public:
+    static constexpr uint16_t rx_burst = 32;          // l2fwd's MAX_PKT_BURST
+    static constexpr uint32_t drain_us = 100;         // l2fwd's BURST_TX_DRAIN_US: flush partial batches
+    static constexpr uint32_t garp_max = 64;          // gratuitous ARPs at start: enough to announce a LAN host
+
+    // Brings up the port (drivers-glue) and everything per lcore. Needs EAL.
+    // Returns nullptr with a message on any configuration or resource error.
+    static std::unique_ptr<stack> create(const stack_config& cfg, std::string& error);
+    ~stack();
+    stack(const stack&) = delete;
+    stack& operator=(const stack&) = delete;
+
+    // The polling loop of the lcore calling it (must be one of this stack's
+    // lcores). Returns when stop() is called.
+    int run_lcore(unsigned lcore_id);
+    void stop() { _stop.store(true, std::memory_order_relaxed); }
+    bool stopping() const { return _stop.load(std::memory_order_relaxed); }
+
+    const stack_config& config() const { return _cfg; }
+    uint16_t n_lcores() const { return uint16_t(_lcores.size()); }
+    lcore& lc(uint16_t idx) { return *_lcores[idx]; }
+    const lcore& lc(uint16_t idx) const { return *_lcores[idx]; }
+    const steering& steer() const { return _steer; }
+    const route::iface_addrs& addrs() const { return *_addrs; }
+    const route::route_table& routes() const { return *_routes; }
+    const rte_ether_addr& mac() const { return _mac; }
+    bool sw_steering() const { return _sw_steering; }
+
+    // Sums over lcores, for stats lines, JSON and telemetry.
+    uint64_t core_total(ctr c) const;
+    uint64_t drop_total(net::drop d) const;
+    route::neigh_counters neigh_total() const;
+
+    // What lcore `idx` knows of neighbour `ip` (host order); any thread, for
+    // reports after the lcores stopped (the table is not shared while they run).
+    std::optional<route::neigh_view> neighbour(uint16_t idx, uint32_t ip) const
+    {
+        return _lcores[idx]->neigh->find(rte_cpu_to_be_32(ip));
+    }
+
+    // Sends `cmd` to lcore `idx` (any thread). False if its ring is full.
+    bool send_command(uint16_t idx, const command& cmd);
+
+private:
+    stack() = default;
+    void poll_once(lcore& c);
+    void handle_frame(lcore& c, rte_mbuf* m);
+    void handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
+    void handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
+    void handle_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool redirected);
+    void handle_command(lcore& c, const command& cmd);
+    void timers(lcore& c);
+    void send_arp_request(lcore& c, rte_be32_t target);
+    void send_garps(lcore& c);
+    void apply_arp(lcore& c, rte_be32_t ip, const rte_ether_addr& mac, route::arp_kind kind);
+
+    stack_config _cfg;
+    steering _steer{1};
+    std::unique_ptr<route::iface_addrs> _addrs;
+    std::unique_ptr<route::route_table> _routes;
+    std::vector<std::unique_ptr<lcore>> _lcores;
+    std::vector<int> _lcore_to_idx; // EAL lcore id -> idx, -1 if not ours
+    rte_ether_addr _mac{};
+    bool _sw_steering = true;
+    std::atomic<bool> _stop{false};
+};
+
+} // namespace fg::core
