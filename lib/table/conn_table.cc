@@ -62,7 +62,7 @@ void conn_table::lookup_burst(const tuple4* keys, uint32_t n, uint32_t* values) 
             continue;
         }
         values[i] = none;
-        if (p.overflow != 0) {
+        if (may_overflow(p.overflow, h[i])) {
             need2 |= uint64_t(1) << i;
             b1[i] = secondary(h[i], b1[i]); // reuse the array for the secondary bucket
             const char* q = reinterpret_cast<const char*>(&_buckets[b1[i]]);
@@ -87,15 +87,15 @@ uint32_t conn_table::lookup_concurrent(const tuple4& k) const
     const uint32_t b1 = primary(h);
     for (;;) {
         const uint32_t moves = rte_seqcount_read_begin(&_moves);
-        uint32_t overflow;
+        uint64_t overflow;
         uint32_t v = read_bucket(_buckets[b1], k, &overflow);
         if (v != none) {
             // Seen in a consistent snapshot of its bucket: it was there, with
             // this value, at that moment. No need to look at _moves.
             return v;
         }
-        if (overflow != 0) {
-            uint32_t unused;
+        if (may_overflow(overflow, h)) {
+            uint64_t unused;
             v = read_bucket(_buckets[secondary(h, b1)], k, &unused);
             if (v != none) {
                 return v;
@@ -128,11 +128,17 @@ void conn_table::clear(uint32_t b, int slot)
     rte_seqcount_write_end(&q.seq);
 }
 
-void conn_table::add_overflow(uint32_t b, int delta)
+void conn_table::add_overflow(uint32_t b, uint32_t h, int delta)
 {
     bucket& q = _buckets[b];
+    const uint32_t shift = 4 * tag(h);
+    const uint64_t c = (q.overflow >> shift) & 15;
+    if (c == overflow_sticky) {
+        return; // saturated: stays "maybe in the secondary" for good
+    }
+    const uint64_t next = delta > 0 ? c + 1 : c - 1;
     rte_seqcount_write_begin(&q.seq);
-    q.overflow = uint32_t(int64_t(q.overflow) + delta);
+    q.overflow = (q.overflow & ~(uint64_t(15) << shift)) | (next << shift);
     rte_seqcount_write_end(&q.seq);
 }
 
@@ -153,7 +159,11 @@ int conn_table::insert_hashed(const tuple4& k, uint32_t v, uint32_t h)
     const uint32_t b1 = primary(h);
     const uint32_t b2 = secondary(h, b1);
     const bucket& p = _buckets[b1];
-    if (find(p, k) >= 0 || (p.overflow != 0 && find(_buckets[b2], k) >= 0)) {
+    // b2 is needed when b1 is full or the key may live there: fetch it now,
+    // in parallel with b1, rather than after b1 arrives.
+    rte_prefetch0(&_buckets[b2]);
+    rte_prefetch0(reinterpret_cast<const char*>(&_buckets[b2]) + 64);
+    if (find(p, k) >= 0 || (may_overflow(p.overflow, h) && find(_buckets[b2], k) >= 0)) {
         _stats.insert_exists++;
         return -EEXIST;
     }
@@ -163,7 +173,7 @@ int conn_table::insert_hashed(const tuple4& k, uint32_t v, uint32_t h)
     } else if ((s = free_slot(_buckets[b2].occupied)) >= 0) {
         // Count it in the primary first, so a reader that sees the entry in
         // the secondary bucket also sees a non-zero overflow.
-        add_overflow(b1, 1);
+        add_overflow(b1, h, 1);
         put(b2, s, k, v);
     } else {
         const int rc = insert_with_moves(k, v, b1, b2);
@@ -237,19 +247,19 @@ int conn_table::insert_with_moves(const tuple4& k, uint32_t v, uint32_t b1, uint
         const uint32_t ep = primary(eh);
         // Keep overflow >= (entries living in their secondary) at all times.
         if (ep == src.bucket) {
-            add_overflow(ep, 1);
+            add_overflow(ep, eh, 1);
         }
         put(dst_b, dst_slot, e.key, e.value);
         clear(src.bucket, src_slot);
         if (ep == dst_b) {
-            add_overflow(ep, -1);
+            add_overflow(ep, eh, -1);
         }
         _stats.moves++;
         dst_slot = src_slot;
         node = q[node].parent;
     }
     if (q[node].bucket == b2) {
-        add_overflow(b1, 1);
+        add_overflow(b1, hash(k), 1);
     }
     put(q[node].bucket, dst_slot, k, v);
     rte_seqcount_write_end(&_moves);
@@ -266,7 +276,7 @@ bool conn_table::erase_hashed(const tuple4& k, uint32_t h)
     if (s >= 0) {
         clear(b1, s);
     } else {
-        if (_buckets[b1].overflow == 0) {
+        if (!may_overflow(_buckets[b1].overflow, h)) {
             return false;
         }
         const uint32_t b2 = secondary(h, b1);
@@ -275,7 +285,7 @@ bool conn_table::erase_hashed(const tuple4& k, uint32_t h)
             return false;
         }
         clear(b2, s);
-        add_overflow(b1, -1);
+        add_overflow(b1, h, -1);
     }
     _size--;
     _stats.erases++;
@@ -286,7 +296,11 @@ uint64_t conn_table::in_secondary() const
 {
     uint64_t n = 0;
     for (uint32_t i = 0; i < _n_buckets; i++) {
-        n += _buckets[i].overflow;
+        for (uint32_t s = 0; s < slots_per_bucket; s++) {
+            if ((_buckets[i].occupied >> s & 1) != 0 && primary(hash(_buckets[i].e[s].key)) != i) {
+                n++;
+            }
+        }
     }
     return n;
 }

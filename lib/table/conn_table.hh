@@ -9,10 +9,12 @@
 // buckets = a 16-byte header + 7 full entries {tuple4, value} (no separate key
 // store, so a lookup touches one bucket, two at most). The header carries a
 // per-bucket sequence counter (readers take a consistent snapshot of the
-// bucket), the number of entries whose primary bucket this is but which live
-// in their secondary one (when 0, a lookup stops after the primary bucket:
-// most misses and hits cost one bucket), and an occupancy bitmap for the
-// writer. A table-wide sequence counter is odd while the writer displaces
+// bucket), an occupancy bitmap for the writer, and 16 four-bit counters of
+// the entries whose primary bucket this is but which live in their secondary
+// one, split by 4 bits of the hash: when the key's counter is 0 a lookup
+// stops after the primary bucket, so ~95% of misses and ~85% of hits at
+// capacity cost one bucket (a single counter would send ~60% of misses to
+// the second bucket at 90% load). A table-wide sequence counter is odd while the writer displaces
 // entries along a cuckoo path, so a reader that read both buckets while an
 // entry moved between them retries instead of reporting a miss. Inserts try
 // the primary bucket, then the secondary one, then a bounded breadth-first
@@ -76,9 +78,10 @@ public:
 
     struct alignas(64) bucket {
         rte_seqcount_t seq;  // odd while the writer changes this bucket
-        uint32_t overflow;   // entries whose primary bucket is this one living in their secondary
         uint8_t occupied;    // bit i: e[i] holds an entry (writer only)
-        uint8_t pad[7];
+        uint8_t pad[3];
+        uint64_t overflow;   // 16 x 4 bits: per tag(h), entries of this primary living in their
+                             // secondary; 15 is sticky (never decremented: stays a safe "maybe")
         entry e[slots_per_bucket];
     };
     static_assert(sizeof(bucket) == 128, "a bucket is exactly two cache lines");
@@ -113,7 +116,7 @@ public:
         if (FG_LIKELY(s >= 0)) {
             return p.e[s].value;
         }
-        if (p.overflow == 0) {
+        if (!may_overflow(p.overflow, h)) {
             return none;
         }
         const bucket& q = _buckets[secondary(h, b1)];
@@ -177,6 +180,15 @@ public:
     // Entries living in their secondary bucket (diagnostics, O(buckets)).
     uint64_t in_secondary() const;
 
+    static constexpr uint32_t overflow_sticky = 15; // a 4-bit overflow counter that reached 15 stays
+    // The overflow counter a key with hash h counts in (low bits: the bucket
+    // index uses the high bits).
+    static uint32_t tag(uint32_t h) { return h & 15; }
+    static FG_ALWAYS_INLINE bool may_overflow(uint64_t overflow, uint32_t h)
+    {
+        return ((overflow >> (4 * tag(h))) & 15) != 0;
+    }
+
     // Bucket indices of a hash (exposed for tests and the benchmark).
     FG_ALWAYS_INLINE uint32_t primary(uint32_t h) const { return uint32_t((uint64_t(h) * _n_buckets) >> 32); }
     FG_ALWAYS_INLINE uint32_t secondary(uint32_t h, uint32_t b1) const
@@ -235,7 +247,7 @@ private:
     }
 
     // One consistent read of bucket b: value of k (or none) and its overflow.
-    FG_ALWAYS_INLINE uint32_t read_bucket(const bucket& b, const tuple4& k, uint32_t* overflow) const
+    FG_ALWAYS_INLINE uint32_t read_bucket(const bucket& b, const tuple4& k, uint64_t* overflow) const
     {
         uint32_t v;
         uint32_t sn;
@@ -257,7 +269,7 @@ private:
 
     void put(uint32_t b, int slot, const tuple4& k, uint32_t v);
     void clear(uint32_t b, int slot);
-    void add_overflow(uint32_t b, int delta);
+    void add_overflow(uint32_t b, uint32_t h, int delta);
     int insert_with_moves(const tuple4& k, uint32_t v, uint32_t b1, uint32_t b2);
     uint32_t alt_of(uint32_t b, const tuple4& k) const
     {

@@ -174,6 +174,52 @@ TEST(ConnTable, EnospcPastFullNeverHangsAndLoadIsHigh)
     EXPECT_EQ(found, t.size());
 }
 
+// Many keys with one primary bucket and one overflow tag: the 4-bit counter
+// saturates and must stay non-zero (sticky), or lookups of keys living in
+// their secondary bucket would stop at the primary and miss.
+TEST(ConnTable, OverflowCounterSaturatesSafely)
+{
+    conn_table t;
+    ASSERT_TRUE(t.init(2000));
+    std::vector<tuple4> same;
+    std::vector<tuple4> pool_keys = random_keys(4000000, 21);
+    uint32_t want_tag = 0;
+    for (const tuple4& k : pool_keys) {
+        const uint32_t h = conn_table::hash(k);
+        if (t.primary(h) == 0 && conn_table::tag(h) == want_tag) {
+            same.push_back(k);
+            if (same.size() == 40) {
+                break;
+            }
+        }
+    }
+    ASSERT_EQ(same.size(), 40u);
+    for (uint32_t i = 0; i < same.size(); i++) {
+        ASSERT_EQ(t.insert(same[i], i), 0);
+    }
+    EXPECT_GE(t.in_secondary(), 33u); // 7 fit in the primary bucket
+    for (uint32_t i = 0; i < same.size(); i++) {
+        ASSERT_EQ(t.lookup(same[i]), i);
+    }
+    // Erase the ones in the primary bucket and half of the others: what is
+    // left lives in secondaries and must still be found by every path.
+    for (uint32_t i = 0; i < same.size(); i += 2) {
+        ASSERT_TRUE(t.erase(same[i]));
+    }
+    for (uint32_t i = 1; i < same.size(); i += 2) {
+        ASSERT_EQ(t.lookup(same[i]), i);
+        ASSERT_EQ(t.lookup_concurrent(same[i]), i);
+        uint32_t v;
+        t.lookup_burst(&same[i], 1, &v);
+        ASSERT_EQ(v, i);
+        ASSERT_EQ(t.insert(same[i], 99), -EEXIST);
+    }
+    for (uint32_t i = 1; i < same.size(); i += 2) {
+        ASSERT_TRUE(t.erase(same[i]));
+    }
+    EXPECT_EQ(t.size(), 0u);
+}
+
 TEST(ConnTable, BurstEqualsSingle)
 {
     conn_table t;
