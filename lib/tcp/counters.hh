@@ -73,6 +73,19 @@
     X(time_wait_entered, "connections that entered TIME_WAIT")                                                     \
     X(time_wait_expired, "TIME_WAIT entries freed by their timer")                                                 \
     X(time_wait_reused, "TIME_WAIT entries reused by a new connection")                                            \
+    X(synsent_bad_ack, "unacceptable ACKs in SYN-SENT (SEG.ACK =< ISS or > SND.NXT): RST <SEQ=SEG.ACK>")          \
+    X(synsent_bad_ack_rst, "RSTs with an unacceptable ACK in SYN-SENT: dropped")                                  \
+    X(synsent_rst_no_ack, "RSTs without ACK in SYN-SENT: dropped")                                                \
+    X(synsent_no_syn, "segments in SYN-SENT with neither SYN nor RST: dropped")                                   \
+    X(paws_active_rejected, "SYN-ACKs whose TSecr is not between our first SYN's TSval and now: RST (Linux)")     \
+    X(simultaneous_opens, "SYNs without ACK in SYN-SENT: SYN-ACK sent (simultaneous open)")                       \
+    X(simopen_dropped, "segments dropped in a simultaneous open's SYN-RECEIVED (no ACK, bad sequence)")           \
+    X(closed_by_rst, "generator connections closed with RST right after ESTABLISHED (close mode rst)")            \
+    X(fin_wait_2_timeouts, "FIN-WAIT-2 connections freed by fin_timeout (Linux tcp_fin_timeout)")                \
+    X(time_wait_acks, "segments answered with an ACK in TIME-WAIT (retransmitted FIN, old duplicates)")           \
+    X(time_wait_dropped, "segments consumed in TIME-WAIT without reply (in-window ACK, stray or PAWS-old RST)")    \
+    X(time_wait_killed, "TIME-WAIT entries freed by an RST (Linux tcp_rfc1337=0)")                                 \
+    X(time_wait_syn, "new SYNs to a TIME-WAIT 4-tuple handed to a listener (Linux TCP_TW_SYN)")                    \
     /* ---- close (close.cc, established.cc, active_close.cc) ---- */                                              \
     X(fin_sent, "FINs sent, first transmissions")                                                                   \
     X(fin_retransmits, "FINs sent again by the retransmit timer")                                                  \

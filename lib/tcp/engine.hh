@@ -311,6 +311,53 @@ private:
     void on_time_wait(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     // Timer of a connection in SYN-SENT, FIN-WAIT-1/2, CLOSING or TIME-WAIT.
     void on_timer_active(conn& c, uint32_t slot);
+    // connect.cc: the connect path shared by cmd_connect and the generator.
+    // A SYN-SENT connection for want (laddr 0: route's source or one of
+    // `laddrs`; lport 0: allocate), or UINT32_MAX with the failure event
+    // type and errno (nothing posted). mss != 0: the caller routed already
+    // (the generator's per-target cache): want.laddr or laddrs are the source.
+    uint32_t open_active(const tuple4& want, uint64_t user, bool gen, const rte_be32_t* laddrs, uint32_t n_laddrs,
+                         uint16_t mss, event_type& why, int32_t& err);
+    void send_syn(const conn& c); // SYN (or, in a simultaneous open, SYN-ACK) in a new frame
+    uint16_t our_mss(const tuple4& t) const; // the MSS we advertise to t.raddr: route MTU - 40
+    uint32_t rtt_stamp() const;              // microsecond stamp for handshake RTTs
+    uint64_t isn_clock_ns() const;           // the ISN clock
+    // Events of active connections: carry the connect()'s user value; none
+    // for generator connections (counted only).
+    void post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_us = 0);
+    void post_failure(const tuple4& t, uint64_t user, event_type type, int32_t err);
+    // Ends a connection that never closed in order: counts c, posts (unless
+    // generator), releases its generator place, frees it.
+    void finish_active(conn& c, uint32_t slot, ctr counter, event_type t, int32_t err);
+    // synsent.cc
+    void on_simopen(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_final_ack);
+    void on_syn_timer(conn& c, uint32_t slot);
+    // active_close.cc
+    void start_active_close(conn& c, uint32_t slot); // FIN now, FIN-WAIT-1
+    void enter_time_wait(conn& c, uint32_t slot);
+    bool quiet_rst(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void gen_release(const conn& c); // a generator connection stops counting against concurrency
+
+public:
+    // ---- active side, for the lcore loop (connect.cc) ----
+    // A frame handed to cfg.l2_send whose neighbour failed: a SYN's
+    // connection ends with `unreachable` (EHOSTUNREACH). Consumes m.
+    void l2_failed(rte_mbuf* m);
+    // Bulk generator (active_config::gen): opens the connections the token
+    // bucket and the concurrency limit allow now; returns how many it tried.
+    uint32_t generate();
+    // The generator tried `total` connections and none is still open.
+    bool generator_done() const;
+    // Generator connections not yet closed by the generator (SYN-SENT, held).
+    uint32_t generator_in_flight() const;
+    // No more generator connections; held ones are closed with FIN.
+    void stop_generator();
+    // Handshake RTTs of this engine's active connections (rtt.hh).
+    const struct rtt_histogram& rtt() const;
+    const active_state* active_side() const { return _active; }
+
+private:
 
     // A token bucket per lcore (RST and challenge-ACK limits).
     struct rate_limit {
