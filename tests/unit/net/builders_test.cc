@@ -173,6 +173,18 @@ TEST(MakeTcpSegment, TupleInsideTheBufferIsCopiedFirst)
     EXPECT_EQ(r.info.tuple.raddr, expect.laddr);
     EXPECT_EQ(r.info.tuple.lport, expect.rport);
     EXPECT_EQ(r.info.tuple.rport, expect.lport);
+
+    // A tuple (and MACs) lying where the options go: written first by the builder.
+    buffer buf2;
+    uint8_t* g = buf2.b + 2;
+    auto* t2 = reinterpret_cast<tuple4*>(g + 58);
+    *t2 = server_view;
+    auto* m2 = reinterpret_cast<rte_ether_addr*>(g + 70);
+    *m2 = mac_s;
+    const tcp_options o = synack_opts();
+    const uint32_t n2 = make_tcp_segment(g, *m2, mac_c, *t2, 0xaabbccdd, 0x11223345,
+                                         RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65160, &o, cksum_mode::software);
+    EXPECT_EQ(std::vector<uint8_t>(g, g + n2), scapy_synack);
 }
 
 TEST(MakeTcpSegment, RoundTripsThroughClassify)
