@@ -114,11 +114,30 @@ void BM_MakeSynAck(benchmark::State& state)
 }
 BENCHMARK(BM_MakeSynAck)->Arg(0)->Arg(1);
 
-// The 20 option bytes of a Linux SYN: MSS, SACK_PERM, TS, NOP, WS.
+// Arg 0: the 20 option bytes of a Linux SYN (MSS, SACK_PERM, TS, NOP, WS),
+// which parse_tcp_options() recognises whole. Arg 1: a Windows SYN (MSS, NOP,
+// WS, NOP, NOP, SACK_PERM), which takes the general option-by-option loop.
+// Arg 2: NOP, NOP, TS, as on every later segment with timestamps.
 void BM_ParseTcpOptions(benchmark::State& state)
 {
     uint8_t opts[40];
-    const uint32_t n = write_tcp_options(opts, linux_syn_options());
+    uint32_t n = 0;
+    if (state.range(0) == 0) {
+        n = write_tcp_options(opts, linux_syn_options());
+        state.SetLabel("linux-syn");
+    } else if (state.range(0) == 1) {
+        const uint8_t windows[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2};
+        n = sizeof(windows);
+        std::memcpy(opts, windows, n);
+        state.SetLabel("windows-syn");
+    } else {
+        tcp_options ts;
+        ts.has_ts = true;
+        ts.ts_val = 1;
+        ts.ts_ecr = 2;
+        n = write_tcp_options(opts, ts);
+        state.SetLabel("nop-nop-ts");
+    }
     tcp_options o;
     for (auto _ : state) {
         const uint8_t* p = opts;
@@ -127,7 +146,7 @@ void BM_ParseTcpOptions(benchmark::State& state)
         benchmark::DoNotOptimize(o);
     }
 }
-BENCHMARK(BM_ParseTcpOptions);
+BENCHMARK(BM_ParseTcpOptions)->Arg(0)->Arg(1)->Arg(2);
 
 } // namespace
 

@@ -179,6 +179,48 @@ TEST(TcpOptionsParse, NeverReadsPastLengthAtAnyCut)
     }
 }
 
+// parse_tcp_options() recognises Linux's SYN layout (20 bytes) and NOP,NOP,TS
+// (12 bytes) whole. Appending an EOL (plus padding) forces the general loop
+// on the same options: both must always agree, also on near misses.
+TEST(TcpOptionsParse, FastPathsAgreeWithGeneralLoop)
+{
+    std::mt19937 rng(13);
+    for (int i = 0; i < 200000; i++) {
+        std::vector<uint8_t> b;
+        if ((rng() & 1) != 0) {
+            b = {2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 0};
+            b[2] = uint8_t(rng() % 4 == 0 ? 0 : rng());
+            b[3] = uint8_t(rng());
+            b[19] = uint8_t(rng() % 2 == 0 ? rng() % 15 : rng());
+        } else {
+            b = {1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0};
+        }
+        const size_t ts = b.size() == 20 ? 8 : 4;
+        for (size_t j = 0; j < 8; j++) {
+            b[ts + j] = uint8_t(rng());
+        }
+        if (rng() % 4 == 0) {
+            b[rng() % b.size()] = uint8_t(rng() % 12); // near miss: one byte off the layout
+        }
+        const bool syn = (rng() & 1) != 0;
+        std::vector<uint8_t> padded = b;
+        padded.insert(padded.end(), {0, 0, 0, 0});
+        ASSERT_EQ(parse(b, syn), parse(padded, syn)) << i;
+    }
+    // The fast path is taken for the exact layouts, with the rules applied.
+    const tcp_options o = parse({2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9, 1, 3, 3, 20});
+    EXPECT_FALSE(o.has_mss); // MSS 0 ignored
+    EXPECT_TRUE(o.sack_ok);
+    EXPECT_EQ(o.wscale, 14); // clamped
+    EXPECT_EQ(o.ts_val, 7u);
+    EXPECT_EQ(o.ts_ecr, 9u);
+    const tcp_options n = parse({2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9, 1, 3, 3, 7}, false);
+    EXPECT_FALSE(n.has_mss); // not a SYN
+    EXPECT_FALSE(n.sack_ok);
+    EXPECT_FALSE(n.has_wscale);
+    EXPECT_TRUE(n.has_ts);
+}
+
 TEST(TcpOptions, EffectiveMss)
 {
     tcp_options o;
