@@ -150,7 +150,7 @@ void engine::post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_
     event e;
     fill_event(e, c, t, err);
     e.rtt_us = rtt_us;
-    e.user = _active->user[slot_of(c)];
+    e.user = c.has(cf_passive) ? 0 : _active->user[slot_of(c)]; // passive: a listener's connection, no connect()
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
         _ctr.inc(ctr::event_ring_full);
     }
@@ -432,7 +432,7 @@ uint32_t engine::generate()
 
     // Token bucket: cps tokens a second, at most `burst` banked.
     const uint64_t now_ns = isn_clock_ns();
-    a.tokens = std::min(double(g.burst), a.tokens + g.cps * double(now_ns - a.last_ns) * 1e-9);
+    a.tokens = std::min(double(g.burst), a.tokens + g.cps * double(now_ns - a.last_ns) / 1e9);
     a.last_ns = now_ns;
 
     uint32_t n = 0;

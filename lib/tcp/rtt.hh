@@ -89,8 +89,8 @@ struct rtt_histogram {
     double mean() const { return n == 0 ? 0.0 : double(sum_us) / double(n); }
 
     // The value at percentile p (0..100): the largest value of the bucket
-    // holding the ceil(p% * n)-th smallest sample, clamped to [min, max].
-    // 0 when empty.
+    // holding the ceil(p% * n)-th smallest sample, clamped to [min, max]
+    // (exactly min and max for the first and last sample). 0 when empty.
     uint32_t percentile(double p) const
     {
         if (n == 0) {
@@ -99,6 +99,12 @@ struct rtt_histogram {
         p = std::clamp(p, 0.0, 100.0);
         uint64_t rank = uint64_t(p / 100.0 * double(n) + 0.999999999);
         rank = std::clamp<uint64_t>(rank, 1, n);
+        if (rank == 1) {
+            return min_us; // the smallest and largest samples are known exactly
+        }
+        if (rank == n) {
+            return max_seen_us;
+        }
         uint64_t seen = 0;
         for (uint32_t b = 0; b < n_buckets; b++) {
             seen += counts[b];
