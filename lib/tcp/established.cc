@@ -61,6 +61,8 @@ bool engine::sync_checks(conn& c, uint32_t slot, rte_mbuf*& m, const net::pkt_in
     if (!acceptable(pi.seq, net::seg_len(pi), c.rcv_nxt, rcv_wnd)) {
         if (f & th_rst) {
             drop(m, ctr::rst_out_of_window);
+        } else if (f & th_syn) {
+            send_challenge_ack(c, m); // RFC 5961 4.2 "irrespective of the sequence number" (Linux too)
         } else {
             _ctr.inc(ctr::out_of_window);
             send_ack(c, m);
