@@ -12,6 +12,11 @@
 // verified) counts as good; UNKNOWN means we check in software. ICMP checksums
 // are always checked in software (NICs' L4 flags cover TCP/UDP only).
 //
+// Truncation is reported per layer: a frame cut inside the Ethernet or IP
+// header is truncated_eth / truncated_ip; a frame cut after the IP header is
+// ip_total_len (the IP header claims more than the frame holds); truncated_tcp
+// and truncated_icmp mean the IP packet itself is too short for the L4 header.
+//
 // It does not decide whether the destination is one of our addresses (lib/route
 // does) nor anything about TCP state (lib/tcp). Called for every received
 // packet at tens of Mpps: no allocation, no system call, branches laid out for
@@ -61,6 +66,8 @@ struct pkt_info {
     uint32_t frame_len() const { return uint32_t(l2_len) + l3_len + l4_len + payload_len; }
 };
 
+static_assert(sizeof(pkt_info) <= 64, "pkt_info stays within one cache line per packet of a burst");
+
 // Classifies the frame `frame[0..len)` (2-byte aligned) with the rx offload
 // flags of its mbuf (0 when there are none). On pkt_kind::drop, `why` says why
 // and `out` is partly written; otherwise `why` is untouched.
@@ -85,6 +92,12 @@ inline const char* pkt_kind_name(pkt_kind k)
 inline const uint8_t* tcp_options_ptr(const uint8_t* frame, const pkt_info& info)
 {
     return frame + info.opt_off;
+}
+
+// The TCP payload (tcp) or echo data (icmp_echo) of a classified frame (payload_len bytes).
+inline const uint8_t* payload_ptr(const uint8_t* frame, const pkt_info& info)
+{
+    return frame + info.l2_len + info.l3_len + info.l4_len;
 }
 
 } // namespace fg::net

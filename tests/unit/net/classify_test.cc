@@ -1,6 +1,7 @@
 // classify(): every accepted kind with its fields, and every drop reason.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include <rte_arp.h>
@@ -410,6 +411,7 @@ TEST(ClassifyTcp, AckWithPayloadFields)
     EXPECT_EQ(r.info.seq, 0x11223345u);
     EXPECT_EQ(r.info.ack, 0xaabbccdeu);
     EXPECT_EQ(r.info.window, 502);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(payload_ptr(scapy_ack_hello.data(), r.info)), 5), "hello");
 }
 
 // Truncations the IP header agrees with (total length and IP checksum fixed
