@@ -131,17 +131,18 @@ TEST(PortAllocator, LowParityFirstThenTheOther)
 {
     steering s(1);
     // Several destinations, so the hashed start offset takes both parities.
-    for (uint16_t lo : {40000, 40001})
-    for (uint16_t dport : {80, 443, 8080, 25, 22, 53, 5201, 9000}) {
-        allocator a(range(lo, uint16_t(lo + 999)), s, 0, test_key);
-        recorder r;
-        auto ports = drain(a, r, local_a, server, rte_cpu_to_be_16(dport));
-        ASSERT_EQ(ports.size(), 1000u);
-        for (std::size_t k = 0; k < 500; k++) {
-            ASSERT_EQ(ports[k] % 2, lo % 2) << "allocation " << k;
-        }
-        for (std::size_t k = 500; k < 1000; k++) {
-            ASSERT_NE(ports[k] % 2, lo % 2) << "allocation " << k;
+    for (uint16_t lo : {40000, 40001}) {
+        for (uint16_t dport : {80, 443, 8080, 25, 22, 53, 5201, 9000}) {
+            allocator a(range(lo, uint16_t(lo + 999)), s, 0, test_key);
+            recorder r;
+            auto ports = drain(a, r, local_a, server, rte_cpu_to_be_16(dport));
+            ASSERT_EQ(ports.size(), 1000u);
+            for (std::size_t k = 0; k < 500; k++) {
+                ASSERT_EQ(ports[k] % 2, lo % 2) << "allocation " << k;
+            }
+            for (std::size_t k = 500; k < 1000; k++) {
+                ASSERT_NE(ports[k] % 2, lo % 2) << "allocation " << k;
+            }
         }
     }
 }
