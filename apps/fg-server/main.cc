@@ -1,12 +1,26 @@
 // fg-server: an accepting server on Floodgate, and the example of the
-// application API. Brings up one port, answers ARP and ping.
+// application API.
 //
-//   fg-server [EAL options] -- --ip 198.18.0.2/24 [--gw ADDR] [--duration S] [--json FILE]
+//   fg-server [EAL options] -- --ip 198.18.0.2/24 --listen 80,443 [--backlog N]
+//       [--syn-backlog N] [--syncookies auto|always|never] [--on-accept close|rst|hold]
+//       [--app-threads N] [--duration S] [--json FILE]
+//
+// The lcores run the TCP handshakes; accepted connections reach application
+// threads (an Intel TBB arena of --app-threads workers) through each
+// listener's accept ring, and the workers act on them through their handles:
+// close (FIN), rst (abort) or hold (keep until the peer closes; a peer FIN is
+// answered by our close, as an application closes on EOF).
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include <rte_eal.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include <rte_pause.h>
 
 #include "common/options.hh"
 #include "common/runtime.hh"
@@ -16,13 +30,166 @@
 
 using namespace fg;
 
+namespace {
+
+enum class on_accept { close, rst, hold };
+
+struct server_options {
+    std::vector<uint16_t> listen;
+    tcp::listen_options lo;
+    on_accept action = on_accept::close;
+    unsigned app_threads = 1;
+    uint32_t capacity = 1u << 20;
+};
+
+// What the application threads did; each worker has its own line.
+struct alignas(64) app_counters {
+    std::atomic<uint64_t> accepted{0};      // connections taken from accept rings
+    std::atomic<uint64_t> closed{0};        // close() issued (on accept, or on the peer's FIN)
+    std::atomic<uint64_t> aborted{0};       // abort() issued
+    std::atomic<uint64_t> held{0};          // kept open
+    std::atomic<uint64_t> peer_closed{0};   // peer FIN events
+    std::atomic<uint64_t> resets{0};        // peer RST events
+    std::atomic<uint64_t> freed{0};         // closed events (connection gone)
+    std::atomic<uint64_t> cmd_retries{0};   // command ring full: retried
+};
+
+void issue(core::stack& st, bool (core::stack::*fn)(const tcp::handle&), const tcp::handle& h, app_counters& ac)
+{
+    while (!(st.*fn)(h)) {
+        ac.cmd_retries.fetch_add(1, std::memory_order_relaxed);
+        if (st.stopping()) {
+            return;
+        }
+        rte_pause();
+    }
+}
+
+void worker(core::stack& st, const std::vector<tcp::listener*>& ls, const server_options& so, app_counters& ac,
+            unsigned id, unsigned n_workers)
+{
+    tcp::event ev[32];
+    while (!st.stopping()) {
+        unsigned got = 0;
+        for (tcp::listener* l : ls) {
+            const unsigned n = l->accept_burst(ev, 32);
+            got += n;
+            for (unsigned i = 0; i < n; i++) {
+                ac.accepted.fetch_add(1, std::memory_order_relaxed);
+                switch (so.action) {
+                case on_accept::close:
+                    issue(st, &core::stack::close, ev[i].h, ac);
+                    ac.closed.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                case on_accept::rst:
+                    issue(st, &core::stack::abort, ev[i].h, ac);
+                    ac.aborted.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                case on_accept::hold:
+                    ac.held.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                }
+            }
+        }
+        // Each lcore's event ring is read by one worker (workers split the lcores).
+        for (uint16_t idx = uint16_t(id); idx < st.n_lcores(); idx = uint16_t(idx + n_workers)) {
+            const unsigned n = st.poll_events(idx, ev, 32);
+            got += n;
+            for (unsigned i = 0; i < n; i++) {
+                switch (ev[i].type) {
+                case tcp::event_type::peer_closed:
+                    ac.peer_closed.fetch_add(1, std::memory_order_relaxed);
+                    issue(st, &core::stack::close, ev[i].h, ac);
+                    ac.closed.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                case tcp::event_type::reset:
+                    ac.resets.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                case tcp::event_type::closed:
+                    ac.freed.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                default:
+                    break;
+                }
+            }
+        }
+        if (got == 0) {
+            // Idle: give the core back to the lcores (these machines have two).
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    }
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
     apps::common_options co;
+    server_options so;
     std::vector<apps::option> rows = apps::common_option_rows(co);
-    const std::string what = "An accepting server on Floodgate: answers ARP and ICMP echo on its addresses.";
+    rows.push_back({"listen", true, "PORT[,PORT...]  TCP ports to listen on (any local address)",
+                    [&](std::string_view v, std::string& e) { return apps::parse_port_list(v, so.listen, e); }});
+    rows.push_back({"backlog", true, "N  accept queue length per listener; default 4096",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 1u << 24, x, e)) {
+                            return false;
+                        }
+                        so.lo.backlog = uint32_t(x);
+                        return true;
+                    }});
+    rows.push_back({"syn-backlog", true, "N  half-open requests per listener (split over lcores); default 4096",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 1u << 26, x, e)) {
+                            return false;
+                        }
+                        so.lo.syn_backlog = uint32_t(x);
+                        return true;
+                    }});
+    rows.push_back({"syncookies", true, "auto|always|never  SYN cookies (Linux tcp_syncookies 1|2|0); default auto",
+                    [&](std::string_view v, std::string& e) {
+                        if (!tcp::parse_syncookie_mode(v, so.lo.cookies)) {
+                            e = "expected auto, always or never";
+                            return false;
+                        }
+                        return true;
+                    }});
+    rows.push_back({"on-accept", true, "close|rst|hold  what the application does with an accepted connection",
+                    [&](std::string_view v, std::string& e) {
+                        if (v == "close") {
+                            so.action = on_accept::close;
+                        } else if (v == "rst") {
+                            so.action = on_accept::rst;
+                        } else if (v == "hold") {
+                            so.action = on_accept::hold;
+                        } else {
+                            e = "expected close, rst or hold";
+                            return false;
+                        }
+                        return true;
+                    }});
+    rows.push_back({"app-threads", true, "N  application threads (TBB workers) taking accepted connections; default 1",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 64, x, e)) {
+                            return false;
+                        }
+                        so.app_threads = unsigned(x);
+                        return true;
+                    }});
+    rows.push_back({"max-conns", true, "N  connections per lcore (pool and table); default 1048576",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1024, 1u << 27, x, e)) {
+                            return false;
+                        }
+                        so.capacity = uint32_t(x);
+                        return true;
+                    }});
+    const std::string what = "An accepting server on Floodgate: answers ARP and ping, listens on TCP ports and "
+                             "hands accepted connections to application threads.";
 
-    // App options are those after "--" (or all of them when there is no EAL part).
     std::vector<std::string> app_args;
     bool after = false;
     for (int i = 1; i < argc; i++) {
@@ -58,49 +225,108 @@ int main(int argc, char** argv)
         return 1;
     }
     apps::apply_common(sc, co);
+    sc.tcp.capacity = so.capacity;
     std::unique_ptr<core::stack> st = core::stack::create(sc, err);
     if (!st) {
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         return 1;
     }
-    core::telemetry_register(st.get());
-    std::printf("fg-server: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s\n", sc.port_id,
-                st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2], st->mac().addr_bytes[3],
-                st->mac().addr_bytes[4], st->mac().addr_bytes[5], st->n_lcores(),
-                eal.hugepages ? "hugepages" : "no hugepages");
+    std::vector<std::unique_ptr<tcp::listener>> listeners;
+    std::vector<tcp::listener*> lptrs;
+    for (uint16_t p : so.listen) {
+        int rc = 0;
+        auto l = st->listen(0, p, so.lo, rc, err);
+        if (!l) {
+            std::fprintf(stderr, "fg-server: listen on port %u: %s\n", p, err.c_str());
+            return 1;
+        }
+        lptrs.push_back(l.get());
+        listeners.push_back(std::move(l));
+    }
+    core::telemetry_register(st.get(), [&](const auto& add, int idx) {
+        for (unsigned i = 0; i < tcp::n_counters; i++) {
+            const auto c = tcp::ctr(i);
+            add(tcp::counter_name(c), idx < 0 ? st->tcp_total(c) : st->lc(uint16_t(idx)).tcp.counters()[c]);
+        }
+    });
+    std::printf("fg-server: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, listening on %zu port(s)\n",
+                sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
+                st->mac().addr_bytes[3], st->mac().addr_bytes[4], st->mac().addr_bytes[5], st->n_lcores(),
+                eal.hugepages ? "hugepages" : "no hugepages", listeners.size());
     std::fflush(stdout);
+
+    // Application threads: a TBB arena of app_threads workers, each polling.
+    app_counters ac;
+    std::thread app([&] {
+        tbb::task_arena arena(int(so.app_threads));
+        arena.execute([&] {
+            tbb::task_group g;
+            for (unsigned w = 0; w < so.app_threads; w++) {
+                g.run([&, w] { worker(*st, lptrs, so, ac, w, so.app_threads); });
+            }
+            g.wait();
+        });
+    });
 
     apps::run_options ro;
     ro.duration_s = co.duration_s;
     ro.stats_interval_s = co.stats_interval_s;
-    uint64_t last_rx = 0;
-    uint64_t last_tx = 0;
+    uint64_t last[4] = {};
     ro.stats_line = [&](double t, double iv) {
-        const uint64_t rx = st->core_total(core::ctr::rx_packets);
-        const uint64_t tx = st->core_total(core::ctr::tx_packets);
-        char buf[256];
-        std::snprintf(buf, sizeof(buf), "[fg-server %6.1fs] rx %.0f pps tx %.0f pps | arp %lu replies %lu | icmp %lu",
-                      t, double(rx - last_rx) / iv, double(tx - last_tx) / iv,
-                      (unsigned long)st->core_total(core::ctr::arp_in),
-                      (unsigned long)st->core_total(core::ctr::arp_replies_sent),
-                      (unsigned long)st->core_total(core::ctr::icmp_echo_replies));
-        last_rx = rx;
-        last_tx = tx;
+        const uint64_t now[4] = {st->tcp_total(tcp::ctr::syn_received), st->tcp_total(tcp::ctr::synack_sent),
+                                 st->tcp_total(tcp::ctr::accepted), st->core_total(core::ctr::rx_packets)};
+        char buf[320];
+        std::snprintf(buf, sizeof(buf),
+                      "[fg-server %6.1fs] syn %.0f/s synack %.0f/s accepted %.0f/s (total %lu) | cookies sent %lu "
+                      "ok %lu bad %lu | rst %lu | overflows acceptq %lu synq %lu | rx %.0f pps",
+                      t, double(now[0] - last[0]) / iv, double(now[1] - last[1]) / iv, double(now[2] - last[2]) / iv,
+                      (unsigned long)now[2], (unsigned long)st->tcp_total(tcp::ctr::cookies_sent),
+                      (unsigned long)st->tcp_total(tcp::ctr::cookies_accepted),
+                      (unsigned long)st->tcp_total(tcp::ctr::cookies_rejected),
+                      (unsigned long)st->tcp_total(tcp::ctr::rst_sent),
+                      (unsigned long)st->tcp_total(tcp::ctr::accept_queue_overflows),
+                      (unsigned long)st->tcp_total(tcp::ctr::syn_queue_overflows), double(now[3] - last[3]) / iv);
+        for (int i = 0; i < 4; i++) {
+            last[i] = now[i];
+        }
         return std::string(buf);
     };
     const double elapsed = apps::run({st.get()}, ro);
+    app.join();
 
     if (!co.json_path.empty()) {
         apps::json_object j;
         j.add("app", std::string("fg-server"));
         j.add("elapsed_s", elapsed);
         apps::add_stack_counters(j, *st);
+        for (unsigned i = 0; i < tcp::n_counters; i++) {
+            j.add(tcp::counter_name(tcp::ctr(i)), st->tcp_total(tcp::ctr(i)));
+        }
+        apps::json_object a;
+        a.add("accepted", ac.accepted.load());
+        a.add("closed", ac.closed.load());
+        a.add("aborted", ac.aborted.load());
+        a.add("held", ac.held.load());
+        a.add("peer_closed", ac.peer_closed.load());
+        a.add("resets", ac.resets.load());
+        a.add("freed", ac.freed.load());
+        a.add("cmd_retries", ac.cmd_retries.load());
+        j.add_raw("app_threads", a.str());
+        uint64_t in_use = 0;
+        for (uint16_t i = 0; i < st->n_lcores(); i++) {
+            in_use += st->lc(i).tcp.conns_in_use();
+        }
+        j.add("connections_in_use", in_use);
         apps::add_resolved(j, *st, co.resolve);
         if (!j.write(co.json_path, err)) {
             std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         }
     }
     core::telemetry_unregister(st.get());
+    for (auto& l : listeners) {
+        st->unlisten(*l);
+    }
+    listeners.clear();
     glue::port_stop(sc.port_id);
     st.reset();
     glue::eal_stop();

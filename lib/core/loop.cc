@@ -16,9 +16,12 @@ namespace fg::core {
 namespace {
 constexpr unsigned prefetch_ahead = 3; // l3fwd's PREFETCH_OFFSET
 
-FG_ALWAYS_INLINE bool is_broadcast_mac(const rte_ether_addr& a)
+// A frame the TCP engine built could not be sent (no route, neighbour
+// unreachable). TODO(active open): hand it to engine::l2_failed() so the
+// connection reports `unreachable`; until then it is freed (counted by the caller).
+void l2_failed(lcore&, rte_mbuf* m)
 {
-    return rte_is_broadcast_ether_addr(&a) != 0;
+    rte_pktmbuf_free(m);
 }
 } // namespace
 
@@ -29,6 +32,7 @@ int stack::run_lcore(unsigned lcore_id)
         return -1;
     }
     lcore& c = *_lcores[_lcore_to_idx[lcore_id]];
+    _listeners.register_reader(c.idx);
     c.clock.start();
     c.now_ms = 0;
     c.next_resolve_ms = 0;
@@ -53,6 +57,7 @@ int stack::run_lcore(unsigned lcore_id)
     c.out.flush();
     c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
     c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
+    _listeners.unregister_reader(c.idx);
     return 0;
 }
 
@@ -64,25 +69,14 @@ void stack::poll_once(lcore& c)
     if (n > 0) {
         busy = true;
         c.ctr.inc(ctr::rx_packets, n);
-        for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-        }
-        for (uint16_t i = 0; i < n; i++) {
-            if (i + prefetch_ahead < n) {
-                rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
-            }
-            c.ctr.inc(ctr::rx_bytes, rte_pktmbuf_pkt_len(pkts[i]));
-            handle_frame(c, pkts[i]);
-        }
+        handle_burst(c, pkts, n);
     }
     if (_sw_steering) {
         n = uint16_t(rte_ring_sc_dequeue_burst(c.redirect, reinterpret_cast<void**>(pkts), rx_burst, nullptr));
         if (n > 0) {
             busy = true;
             c.ctr.inc(ctr::redirected_in, n);
-            for (uint16_t i = 0; i < n; i++) {
-                handle_frame(c, pkts[i]);
-            }
+            handle_burst(c, pkts, n);
         }
     }
     command cmds[8];
@@ -95,41 +89,63 @@ void stack::poll_once(lcore& c)
     if (busy) {
         c.ctr.inc(ctr::busy_loops);
     }
+    _listeners.quiescent(c.idx);
     c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
     c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
 }
 
-void stack::handle_frame(lcore& c, rte_mbuf* m)
+// Classify a burst; ARP and ICMP are answered one by one, TCP segments this
+// lcore owns are gathered and handed to the engine together (one batched
+// table lookup with prefetch for the whole burst).
+void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
 {
-    uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
-    net::pkt_info pi;
-    net::drop why;
-    const net::pkt_kind kind = net::classify(data, rte_pktmbuf_data_len(m), m->ol_flags, pi, why);
-    if (FG_LIKELY(kind == net::pkt_kind::tcp)) {
-        handle_tcp(c, m, pi, false);
-        return;
+    rte_mbuf* seg[rx_burst];
+    net::pkt_info info[rx_burst];
+    uint16_t nseg = 0;
+    for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
-    switch (kind) {
-    case net::pkt_kind::arp:
-        handle_arp(c, m, pi);
-        return;
-    case net::pkt_kind::icmp_echo:
-        handle_icmp(c, m, pi);
-        return;
-    default:
-        c.ctr.drops[unsigned(why)]++;
-        rte_pktmbuf_free(m);
-        return;
+    for (uint16_t i = 0; i < n; i++) {
+        if (i + prefetch_ahead < n) {
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+        }
+        rte_mbuf* m = pkts[i];
+        c.ctr.inc(ctr::rx_bytes, rte_pktmbuf_pkt_len(m));
+        net::pkt_info& pi = info[nseg];
+        net::drop why;
+        const net::pkt_kind kind =
+            net::classify(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), m->ol_flags, pi, why);
+        if (FG_LIKELY(kind == net::pkt_kind::tcp)) {
+            if (accept_tcp(c, m, pi)) {
+                seg[nseg++] = m;
+            }
+            continue;
+        }
+        switch (kind) {
+        case net::pkt_kind::arp:
+            handle_arp(c, m, pi);
+            break;
+        case net::pkt_kind::icmp_echo:
+            handle_icmp(c, m, pi);
+            break;
+        default:
+            c.ctr.drops[unsigned(why)]++;
+            rte_pktmbuf_free(m);
+            break;
+        }
+    }
+    if (nseg > 0) {
+        c.ctr.inc(ctr::tcp_in, nseg);
+        c.tcp.input_burst(seg, info, nseg);
     }
 }
 
-void stack::handle_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool redirected)
+bool stack::accept_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi)
 {
-    (void)redirected;
     if (FG_UNLIKELY(!_addrs->is_local(pi.dst_ip))) {
         c.ctr.inc(_addrs->is_broadcast(pi.dst_ip) ? ctr::to_broadcast : ctr::not_local);
         rte_pktmbuf_free(m);
-        return;
+        return false;
     }
     if (_sw_steering) {
         const uint16_t owner = _steer.owner(pi.tuple);
@@ -143,12 +159,52 @@ void stack::handle_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool redi
             } else {
                 c.ctr.inc(ctr::redirected);
             }
-            return;
+            return false;
         }
     }
-    c.ctr.inc(ctr::tcp_in);
-    // No TCP engine attached yet.
-    rte_pktmbuf_free(m);
+    return true;
+}
+
+// Frames the TCP engine builds from scratch (SYN, retransmissions, FIN and
+// RST on command): route, source MAC, neighbour -- or wait for ARP.
+void stack::l2_send(void* ctx, rte_mbuf* m, const tuple4& t)
+{
+    lcore& c = *static_cast<lcore*>(ctx);
+    stack& st = *c.st;
+    const route::route_result r = st._routes->lookup(t.raddr, t.laddr);
+    if (FG_UNLIKELY(!r.ok())) {
+        c.ctr.inc(ctr::neigh_queue_dropped);
+        l2_failed(c, m);
+        return;
+    }
+    auto* eth = net::eth_hdr(rte_pktmbuf_mtod(m, uint8_t*));
+    eth->src_addr = st._mac;
+    const route::resolve_result rr = c.neigh->resolve(r.next_hop, m, c.now_ms);
+    switch (rr.action) {
+    case route::neigh_action::mac_known:
+        eth->dst_addr = rr.mac;
+        c.out.push(m);
+        return;
+    case route::neigh_action::mac_known_send_request:
+        eth->dst_addr = rr.mac;
+        c.out.push(m);
+        st.send_arp_request(c, r.next_hop);
+        return;
+    case route::neigh_action::queued_send_request:
+        st.send_arp_request(c, r.next_hop);
+        return;
+    case route::neigh_action::queued:
+        return;
+    case route::neigh_action::queued_dropped_oldest:
+        c.ctr.inc(ctr::neigh_queue_dropped);
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(rr.drop));
+        return;
+    case route::neigh_action::failed:
+    case route::neigh_action::table_full:
+        c.ctr.inc(ctr::neigh_queue_dropped);
+        l2_failed(c, m);
+        return;
+    }
 }
 
 void stack::handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi)
@@ -217,6 +273,9 @@ void stack::handle_command(lcore& c, const command& cmd)
     case command::arp_fact:
         apply_arp(c, cmd.ip, cmd.mac, route::arp_kind(cmd.arp_kind));
         break;
+    case command::tcp_cmd:
+        c.tcp.command(cmd.tcp);
+        break;
     default:
         break;
     }
@@ -240,8 +299,9 @@ void stack::timers(lcore& c)
         c.now_ms, [&](rte_be32_t ip) { send_arp_request(c, ip); },
         [&](void* p) {
             c.ctr.inc(ctr::neigh_queue_dropped);
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+            l2_failed(c, static_cast<rte_mbuf*>(p));
         });
+    c.tcp.tick(c.now_ms);
 }
 
 void stack::send_arp_request(lcore& c, rte_be32_t target)

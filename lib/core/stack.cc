@@ -1,5 +1,6 @@
 #include "core/stack.hh"
 
+#include <algorithm>
 #include <cstring>
 
 #include <rte_errno.h>
@@ -91,6 +92,19 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         return nullptr;
     }
 
+    // TCP: listeners (RCU readers = our lcores), secrets, one engine per lcore.
+    if (!st->_listeners.init(std::max<uint32_t>(n, 1))) {
+        error = "cannot create the listener table (RCU)";
+        return nullptr;
+    }
+    try {
+        st->_cookies = std::make_unique<tcp::syncookie>(tcp::syncookie::random());
+        st->_isn = std::make_unique<tcp::isn_generator>(tcp::isn_generator::random());
+    } catch (const std::exception& e) {
+        error = e.what();
+        return nullptr;
+    }
+
     st->_lcore_to_idx.assign(RTE_MAX_LCORE, -1);
     for (uint16_t i = 0; i < n; i++) {
         auto c = std::make_unique<lcore>();
@@ -112,8 +126,34 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
             error = "cannot create lcore rings: " + std::string(rte_strerror(rte_errno));
             return nullptr;
         }
+        const std::string en = cfg.name + "_ev" + std::to_string(cfg.port_id) + "_" + std::to_string(i);
+        c->events = rte_ring_create_elem(en.c_str(), sizeof(tcp::event), cfg.event_ring_size, pi.socket,
+                                         RING_F_SP_ENQ);
+        if (c->events == nullptr) {
+            error = "cannot create the event ring: " + std::string(rte_strerror(rte_errno));
+            return nullptr;
+        }
         c->neigh = route::neigh_table::create(cfg.neigh, error);
         if (!c->neigh) {
+            return nullptr;
+        }
+        tcp::engine_config ec = cfg.tcp;
+        ec.lcore = i;
+        ec.n_lcores = n;
+        ec.listeners = &st->_listeners;
+        ec.registry = &st->_registry;
+        ec.cookies = st->_cookies.get();
+        ec.isn = st->_isn.get();
+        ec.routes = st->_routes.get();
+        ec.neigh = c->neigh.get();
+        ec.event_ring = c->events;
+        ec.out = &c->out;
+        ec.l2_send = &stack::l2_send;
+        ec.l2_ctx = c.get();
+        ec.src_mac = pi.mac;
+        ec.opts.mss = uint16_t(std::min<uint32_t>(ec.opts.mss, cfg.mtu - 40u));
+        if (!c->tcp.init(ec, 0, error)) {
+            error = "TCP engine of lcore " + std::to_string(i) + ": " + error;
             return nullptr;
         }
         for (const auto& s : cfg.static_arp) {
@@ -141,6 +181,9 @@ stack::~stack()
         }
         if (c->commands != nullptr) {
             rte_ring_free(c->commands);
+        }
+        if (c->events != nullptr) {
+            rte_ring_free(c->events);
         }
     }
 }
@@ -173,6 +216,67 @@ route::neigh_counters stack::neigh_total() const
 #undef FG_X
     }
     return t;
+}
+
+uint64_t stack::tcp_total(tcp::ctr c) const
+{
+    uint64_t s = 0;
+    for (const auto& l : _lcores) {
+        s += __atomic_load_n(&l->tcp.counters().v[unsigned(c)], __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+std::unique_ptr<tcp::listener> stack::listen(uint32_t addr, uint16_t port, const tcp::listen_options& o, int& err,
+                                             std::string& message)
+{
+    if (addr != 0 && !_addrs->is_local(rte_cpu_to_be_32(addr))) {
+        err = -EADDRNOTAVAIL;
+        message = "listen: " + route::format_ipv4(addr) + " is not one of our addresses";
+        return nullptr;
+    }
+    return tcp::listen(_listeners, _registry, rte_cpu_to_be_32(addr), rte_cpu_to_be_16(port), o, n_lcores(), err,
+                       message);
+}
+
+int stack::unlisten(tcp::listener& l)
+{
+    std::vector<tcp::event> orphans;
+    const int rc = tcp::unlisten(_listeners, _registry, l, &orphans);
+    for (const auto& e : orphans) {
+        while (!abort(e.h) && !stopping()) {
+            rte_pause();
+        }
+    }
+    return rc;
+}
+
+bool stack::tcp_command(tcp::cmd_type t, const tcp::handle& h)
+{
+    if (h.lcore >= _lcores.size()) {
+        return false;
+    }
+    command cmd{};
+    cmd.type = command::tcp_cmd;
+    cmd.tcp.type = t;
+    cmd.tcp.h = h;
+    return send_command(uint16_t(h.lcore), cmd);
+}
+
+bool stack::connect(uint32_t dst, uint16_t dport, uint32_t src, uint16_t sport, uint64_t user)
+{
+    command cmd{};
+    cmd.type = command::tcp_cmd;
+    cmd.tcp.type = tcp::cmd_type::connect;
+    cmd.tcp.tuple = make_tuple4(src, sport, dst, dport);
+    cmd.tcp.user = user;
+    // With a fixed source the owner is known; otherwise lcore 0 picks a port
+    // it owns (the allocator only hands out ports whose replies come back to it).
+    uint16_t owner = 0;
+    if (src != 0 && sport != 0) {
+        owner = _steer.owner(cmd.tcp.tuple);
+    }
+    return send_command(owner, cmd);
 }
 
 bool stack::send_command(uint16_t idx, const command& cmd)

@@ -32,6 +32,9 @@
 #include "route/addr.hh"
 #include "route/neigh.hh"
 #include "route/route.hh"
+#include "table/listener_table.hh"
+#include "tcp/engine.hh"
+#include "tcp/listener.hh"
 
 namespace fg::core {
 
@@ -53,19 +56,24 @@ struct stack_config {
     route::neigh_config neigh;
     uint32_t redirect_ring_size = 4096;       // per lcore: a few rx bursts of misdelivered segments
     uint32_t command_ring_size = 4096;        // per lcore: commands from application threads
+    uint32_t event_ring_size = 65536;         // per lcore: events to application threads
+    // The TCP engine of every lcore. The stack fills in lcore, n_lcores and
+    // every pointer (listeners, secrets, routes, neighbours, rings, output).
+    tcp::engine_config tcp;
 };
 
-// Messages to an lcore (command ring, fixed 32-byte elements).
+// Messages to an lcore (command ring, fixed 48-byte elements).
 struct command {
-    enum type : uint8_t { arp_fact = 1 };
+    enum type : uint8_t { arp_fact = 1, tcp_cmd = 2 };
     uint8_t type;
-    uint8_t arp_kind;      // route::arp_kind
+    uint8_t arp_kind;      // arp_fact: route::arp_kind
     uint16_t pad;
-    rte_be32_t ip;
-    rte_ether_addr mac;
-    uint8_t body[18];
+    rte_be32_t ip;         // arp_fact: sender IP
+    rte_ether_addr mac;    // arp_fact: sender MAC
+    uint16_t pad2;
+    tcp::cmd tcp;          // tcp_cmd: close / abort / connect
 };
-static_assert(sizeof(command) == 32);
+static_assert(sizeof(command) == 48);
 
 class stack;
 
@@ -78,6 +86,8 @@ struct alignas(64) lcore {
     rte_ring* redirect = nullptr; // MP/SC ring of rte_mbuf* owned by this lcore
     rte_ring* commands = nullptr; // MP/SC ring of `command`
     std::unique_ptr<route::neigh_table> neigh;
+    rte_ring* events = nullptr;   // SP/MC ring of tcp::event to application threads
+    tcp::engine tcp;
     ms_clock clock;
     uint32_t now_ms = 0;
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
@@ -128,13 +138,41 @@ public:
     // Sends `cmd` to lcore `idx` (any thread). False if its ring is full.
     bool send_command(uint16_t idx, const command& cmd);
 
+    // ---- the application API (any thread) ----
+    // listen(addr or 0 for any, port): nullptr with err = -EADDRINUSE,
+    // -EINVAL, -ENOSPC or -ENOMEM and a message. Accepted connections arrive
+    // as events on the listener's accept ring (listener::accept_burst()).
+    std::unique_ptr<tcp::listener> listen(uint32_t addr, uint16_t port, const tcp::listen_options& o, int& err,
+                                          std::string& message);
+    // Stops listening; connections nobody accepted are aborted (RST).
+    int unlisten(tcp::listener& l);
+    // Orderly close (FIN) / abort (RST) of a connection; false if the owning
+    // lcore's command ring is full (try again) or the handle names no lcore.
+    bool close(const tcp::handle& h) { return tcp_command(tcp::cmd_type::close, h); }
+    bool abort(const tcp::handle& h) { return tcp_command(tcp::cmd_type::abort, h); }
+    // Active open to dst:dport (host order) from src (0: pick) : sport (0:
+    // allocate), on the lcore that owns the tuple (or lcore 0 while the port
+    // is unknown). The result comes as an event (established, refused, ...)
+    // on that lcore's event ring, carrying `user`.
+    bool connect(uint32_t dst, uint16_t dport, uint32_t src, uint16_t sport, uint64_t user);
+    // Events (other than accepts) of lcore idx, any thread (multi-consumer).
+    unsigned poll_events(uint16_t idx, tcp::event* out, unsigned n)
+    {
+        return rte_ring_mc_dequeue_burst_elem(_lcores[idx]->events, out, sizeof(tcp::event), n, nullptr);
+    }
+    uint64_t tcp_total(tcp::ctr c) const;
+
 private:
     stack() = default;
     void poll_once(lcore& c);
-    void handle_frame(lcore& c, rte_mbuf* m);
     void handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
     void handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
-    void handle_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool redirected);
+    // True if the segment is this lcore's to process; otherwise it was
+    // forwarded to its owner or dropped (counted).
+    bool accept_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
+    void handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n);
+    bool tcp_command(tcp::cmd_type t, const tcp::handle& h);
+    static void l2_send(void* ctx, rte_mbuf* m, const tuple4& t);
     void handle_command(lcore& c, const command& cmd);
     void timers(lcore& c);
     void send_arp_request(lcore& c, rte_be32_t target);
@@ -150,6 +188,10 @@ private:
     rte_ether_addr _mac{};
     bool _sw_steering = true;
     std::atomic<bool> _stop{false};
+    table::listener_table _listeners;
+    tcp::listener_registry _registry;
+    std::unique_ptr<tcp::syncookie> _cookies;
+    std::unique_ptr<tcp::isn_generator> _isn;
 };
 
 } // namespace fg::core

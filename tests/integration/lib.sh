@@ -38,6 +38,9 @@ require_env() {
   command -v ip >/dev/null || skip_or_fail "needs iproute2"
   ip netns add "$T_NS" 2>/dev/null || skip_or_fail "cannot create a network namespace"
   T_CLEANUPS+=("ip netns del $T_NS")
+  # Tens of thousands of kernel connects per test: a wide port range, and
+  # TIME-WAIT reuse (timestamps make it safe) so runs do not exhaust it.
+  ip netns exec "$T_NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 }
 
 on_cleanup() { T_CLEANUPS+=("$*"); }
@@ -103,3 +106,38 @@ print(v)' "$1" "$2"
 eal_args() {
   echo "--no-huge --no-shconf --no-pci -m 512 --file-prefix=$T_NS --log-level=lib.eal:error --log-level=user1:info"
 }
+
+KADDR=198.18.0.1
+FADDR=198.18.0.2
+
+# tap_server NAME LCORES [fg-server options...]: starts fg-server on a new
+# net_tap, waits until the port is up, moves the tap into the namespace and
+# gives the kernel side $KADDR/24 (and a MAC of its own). Sets $TAP.
+tap_server() {
+  local name=$1 lcores=$2; shift 2
+  TAP="fgt${RANDOM}"
+  start "$name" "$FG_BUILD/apps/fg-server" -l "$lcores" $(eal_args) --vdev "net_tap0,iface=$TAP" -- \
+    --ip $FADDR/24 --stats-interval 1 "$@"
+  wait_for 20 grep -q "mac " "$T_DIR/$name.log" || fail "fg-server did not come up"
+  ip link show "$TAP" >/dev/null 2>&1 || fail "tap $TAP did not appear"
+  ip link set "$TAP" netns "$T_NS" || fail "cannot move $TAP into $T_NS"
+  nsexec ip link set lo up
+  nsexec ip link set "$TAP" address 02:00:c6:12:00:01
+  nsexec ip addr add $KADDR/24 dev "$TAP"
+  nsexec ip link set "$TAP" up
+  wait_for 10 nsexec ping -c 1 -W 1 $FADDR || fail "Floodgate does not answer ping"
+}
+
+# stop_server NAME: SIGTERM and wait for the JSON to be written.
+stop_server() {
+  local pid
+  pid=$(eval echo "\$PID_$1")
+  kill -TERM "$pid" 2>/dev/null
+  wait_exit "$pid" 20 || fail "$1 did not stop on SIGTERM"
+}
+
+# kclient ARGS...: the kernel client (kclient.py) inside the namespace; prints its JSON.
+kclient() { nsexec /usr/bin/python3 "$(dirname "$0")/kclient.py" "$@"; }
+
+# jq_py JSON EXPR: evaluates a Python expression over the parsed JSON `d`.
+jq_py() { /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
