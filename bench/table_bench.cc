@@ -4,6 +4,7 @@
 //   rte_hash   DPDK rte_hash, RW_CONCURRENCY_LF (lock-free readers), CRC hash,
 //              12-byte keys, value in the data pointer
 //   tbb        tbb::concurrent_hash_map<tuple4, uint32_t> with the same CRC
+//   ours_4k    our table on 4 KB pages, as the other two get here (see below)
 // Operations: single lookup hit, single lookup miss, 32-key batch lookup
 // (our lookup_burst vs rte_hash_lookup_bulk_data; tbb is 32 finds), and
 // insert+erase churn (one fresh key in, one present key out per iteration),
@@ -12,6 +13,12 @@
 // Counters: ns_op = nanoseconds per key (per insert+erase pair for churn),
 // B_entry = table bytes per entry (ours: mapped bytes / entries; rte_hash:
 // rte_malloc heap growth; tbb: bytes requested from its allocator).
+//
+// Pages: EAL runs with --no-huge, so rte_hash lives on 4 KB pages (EAL's
+// memory is a shmem memfd, which this kernel does not back with THP), and
+// tbb's nodes come from malloc (4 KB). Our table asks for hugepages and gets
+// transparent ones; ours_4k is the same table with THP disabled while it is
+// built, for the like-for-like comparison.
 //
 // rte_hash is created with entries = N / 0.9 (the same headroom our table
 // gets from max_load), as it cannot be relied on to take N keys into N slots.
@@ -27,6 +34,8 @@
 #include <rte_malloc.h>
 
 #include <tbb/concurrent_hash_map.h>
+
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -99,9 +108,16 @@ dataset* data_for(uint32_t n)
 
 struct ours {
     conn_table t;
-    explicit ours(const dataset& d)
+    explicit ours(const dataset& d, bool small_pages = false)
     {
-        if (!t.init(d.n)) {
+        // small_pages: build the table with transparent hugepages disabled
+        // for the process, i.e. on 4 KB pages like rte_hash's memory under
+        // --no-huge (EAL's memfd is shmem, which this kernel never backs with
+        // THP) and tbb's malloc'ed nodes.
+        prctl(PR_SET_THP_DISABLE, small_pages ? 1 : 0, 0, 0, 0);
+        const bool ok = t.init(d.n);
+        prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
+        if (!ok) {
             std::abort();
         }
         for (uint32_t i = 0; i < d.n; i++) {
@@ -115,6 +131,10 @@ struct ours {
     bool insert(const tuple4& k, uint32_t v) { return t.insert(k, v) == 0; }
     bool erase(const tuple4& k) { return t.erase(k); }
     double bytes() const { return double(t.memory_bytes()); }
+};
+
+struct ours_4k : ours {
+    explicit ours_4k(const dataset& d) : ours(d, true) {}
 };
 
 struct ours_conc : ours {
@@ -414,11 +434,13 @@ int main(int argc, char** argv)
     for (int64_t n : sizes) {
         register_all<ours>("ours", n);
         register_all<ours_conc>("ours_conc", n, false); // its batch is ours' lookup_burst
+        register_all<ours_4k>("ours_4k", n);
         register_all<dpdk_hash>("rte_hash", n);
         register_all<tbb_map>("tbb", n);
         // Churn last for each size: it changes which keys the tables hold
         // while it runs (and restores them after).
         register_churn<ours>("ours", n);
+        register_churn<ours_4k>("ours_4k", n);
         register_churn<dpdk_hash>("rte_hash", n);
         register_churn<tbb_map>("tbb", n);
     }

@@ -20,7 +20,12 @@ bool conn_table::init(uint32_t capacity)
         return false;
     }
     _n_buckets = uint32_t(want) < 2 ? 2 : uint32_t(want);
-    _mem = alloc_huge(std::size_t(_n_buckets) * sizeof(bucket), true);
+    // Not populated by alloc_huge(): its MAP_POPULATE would fault the pages
+    // in as 4 KB pages before the transparent-hugepage advice is given. The
+    // loop below touches every page after the advice, so THP (when no
+    // explicit hugepages are reserved) backs the table with 2 MB pages: one
+    // TLB entry per 16K buckets instead of per 32.
+    _mem = alloc_huge(std::size_t(_n_buckets) * (sizeof(bucket) + 1), false);
     if (_mem.ptr == nullptr) {
         _n_buckets = 0;
         return false;
@@ -29,10 +34,14 @@ bool conn_table::init(uint32_t capacity)
     // are 0 already; empty slots also carry value none, so a lookup of the
     // all-zero key (which matches empty slots) answers none.
     _buckets = static_cast<bucket*>(_mem.ptr);
+    _occ = reinterpret_cast<uint8_t*>(_buckets + _n_buckets);
     for (uint32_t b = 0; b < _n_buckets; b++) {
         for (entry& e : _buckets[b].e) {
             e.value = none;
         }
+    }
+    for (std::size_t off = std::size_t(_n_buckets) * sizeof(bucket); off < _mem.bytes; off += 4096) {
+        static_cast<volatile uint8_t*>(_mem.ptr)[off] = 0; // fault in the occupancy bytes too
     }
     _capacity = capacity;
     _size = 0;
@@ -115,7 +124,7 @@ void conn_table::put(uint32_t b, int slot, const tuple4& k, uint32_t v)
     rte_seqcount_write_begin(&q.seq);
     q.e[slot].key = k;
     q.e[slot].value = v;
-    q.occupied = uint8_t(q.occupied | (1u << slot));
+    _occ[b] = uint8_t(_occ[b] | (1u << slot));
     rte_seqcount_write_end(&q.seq);
 }
 
@@ -124,7 +133,7 @@ void conn_table::clear(uint32_t b, int slot)
     bucket& q = _buckets[b];
     rte_seqcount_write_begin(&q.seq);
     q.e[slot] = entry{tuple4{}, none};
-    q.occupied = uint8_t(q.occupied & ~(1u << slot));
+    _occ[b] = uint8_t(_occ[b] & ~(1u << slot));
     rte_seqcount_write_end(&q.seq);
 }
 
@@ -167,10 +176,10 @@ int conn_table::insert_hashed(const tuple4& k, uint32_t v, uint32_t h)
         _stats.insert_exists++;
         return -EEXIST;
     }
-    int s = free_slot(p.occupied);
+    int s = free_slot(_occ[b1]);
     if (FG_LIKELY(s >= 0)) {
         put(b1, s, k, v);
-    } else if ((s = free_slot(_buckets[b2].occupied)) >= 0) {
+    } else if ((s = free_slot(_occ[b2])) >= 0) {
         // Count it in the primary first, so a reader that sees the entry in
         // the secondary bucket also sees a non-zero overflow.
         add_overflow(b1, h, 1);
@@ -191,6 +200,9 @@ int conn_table::insert_hashed(const tuple4& k, uint32_t v, uint32_t h)
 // nearest bucket with a free slot along "entry -> its other bucket" edges,
 // then shift the entries along that path back to front, so every entry is in
 // one of its buckets at every moment and the free slot ends up in a root.
+// Candidates are tested for a free slot in the occupancy array as they are
+// generated; only buckets that must be expanded (all their entries' other
+// buckets full) are read, which at capacity load is rare.
 int conn_table::insert_with_moves(const tuple4& k, uint32_t v, uint32_t b1, uint32_t b2)
 {
     bfs_node q[bfs_max_nodes];
@@ -200,18 +212,10 @@ int conn_table::insert_with_moves(const tuple4& k, uint32_t v, uint32_t b1, uint
     int found = -1;
     int found_slot = -1;
     for (uint32_t i = 0; i < n && found < 0; i++) {
-        const bucket& cur = _buckets[q[i].bucket];
-        if (i >= 2) {
-            const int s = free_slot(cur.occupied);
-            if (s >= 0) {
-                found = int(i);
-                found_slot = s;
-                break;
-            }
-        }
         if (q[i].depth >= bfs_max_depth) {
             continue;
         }
+        const bucket& cur = _buckets[q[i].bucket];
         for (uint32_t s = 0; s < slots_per_bucket && n < bfs_max_nodes; s++) {
             const uint32_t alt = alt_of(q[i].bucket, cur.e[s].key);
             // Keep paths simple: never revisit a bucket already on this path.
@@ -225,10 +229,15 @@ int conn_table::insert_with_moves(const tuple4& k, uint32_t v, uint32_t b1, uint
             if (on_path) {
                 continue;
             }
-            const char* pf = reinterpret_cast<const char*>(&_buckets[alt]);
-            rte_prefetch0(pf);
-            rte_prefetch0(pf + 64);
-            q[n++] = bfs_node{alt, int16_t(i), uint8_t(s), uint8_t(q[i].depth + 1)};
+            q[n] = bfs_node{alt, int16_t(i), uint8_t(s), uint8_t(q[i].depth + 1)};
+            const int f = free_slot(_occ[alt]);
+            if (f >= 0) {
+                found = int(n);
+                found_slot = f;
+                n++;
+                break;
+            }
+            n++;
         }
     }
     if (found < 0) {
@@ -297,7 +306,7 @@ uint64_t conn_table::in_secondary() const
     uint64_t n = 0;
     for (uint32_t i = 0; i < _n_buckets; i++) {
         for (uint32_t s = 0; s < slots_per_bucket; s++) {
-            if ((_buckets[i].occupied >> s & 1) != 0 && primary(hash(_buckets[i].e[s].key)) != i) {
+            if ((_occ[i] >> s & 1) != 0 && primary(hash(_buckets[i].e[s].key)) != i) {
                 n++;
             }
         }

@@ -9,7 +9,7 @@
 // buckets = a 16-byte header + 7 full entries {tuple4, value} (no separate key
 // store, so a lookup touches one bucket, two at most). The header carries a
 // per-bucket sequence counter (readers take a consistent snapshot of the
-// bucket), an occupancy bitmap for the writer, and 16 four-bit counters of
+// bucket) and 16 four-bit counters of
 // the entries whose primary bucket this is but which live in their secondary
 // one, split by 4 bits of the hash: when the key's counter is 0 a lookup
 // stops after the primary bucket, so ~95% of misses and ~85% of hits at
@@ -19,7 +19,9 @@
 // entry moved between them retries instead of reporting a miss. Inserts try
 // the primary bucket, then the secondary one, then a bounded breadth-first
 // search for the shortest displacement path (-ENOSPC when none is found,
-// never an endless loop). Erase clears the slot: no tombstones, so churn never
+// never an endless loop). The writer keeps each bucket's occupancy in a
+// separate byte array (1 byte per bucket, small enough to stay in cache), so
+// the search tests candidate buckets for a free slot without fetching them. Erase clears the slot: no tombstones, so churn never
 // degrades the table. Bucket indices come from a hardware CRC32C of the tuple
 // mapped onto a non-power-of-two bucket count (multiply-shift), so memory
 // follows the requested capacity: about 20 bytes per entry at capacity.
@@ -66,7 +68,7 @@ public:
     static constexpr double max_load = 0.90;          // capacity / slots: BFS inserts succeed well past this
                                                       // (tests fill to 95%), and 128 / (7 * 0.9) = 20.3 B/entry
     static constexpr uint32_t burst_max = 64;         // lookup_burst() keys per call (stack arrays)
-    static constexpr uint32_t bfs_max_nodes = 512;    // buckets a displacement search may visit
+    static constexpr uint32_t bfs_max_nodes = 512;    // buckets a displacement search may consider
     static constexpr uint32_t bfs_max_depth = 5;      // longest displacement path (moves), as libcuckoo
     static constexpr uint32_t hash_seed = 0x7f4a7c15u; // CRC32C initial value
 
@@ -78,8 +80,7 @@ public:
 
     struct alignas(64) bucket {
         rte_seqcount_t seq;  // odd while the writer changes this bucket
-        uint8_t occupied;    // bit i: e[i] holds an entry (writer only)
-        uint8_t pad[3];
+        uint32_t pad;
         uint64_t overflow;   // 16 x 4 bits: per tag(h), entries of this primary living in their
                              // secondary; 15 is sticky (never decremented: stays a safe "maybe")
         entry e[slots_per_bucket];
@@ -92,7 +93,8 @@ public:
     conn_table& operator=(const conn_table&) = delete;
 
     // Sizes the table so `capacity` entries fit at max_load. Memory comes from
-    // fg::alloc_huge, faulted in now. False if capacity is 0 or memory is short.
+    // fg::alloc_huge (explicit hugepages, else transparent ones), all faulted
+    // in now. False if capacity is 0 or memory is short.
     bool init(uint32_t capacity);
 
     // The key's hash (CRC32C of the 12 bytes): compute once per packet and
@@ -279,6 +281,7 @@ private:
     }
 
     bucket* _buckets = nullptr;
+    uint8_t* _occ = nullptr; // per bucket, bit i: e[i] holds an entry (writer only)
     uint32_t _n_buckets = 0;
     uint32_t _capacity = 0;
     uint32_t _size = 0;

@@ -86,12 +86,18 @@ public:
         if (capacity == 0 || capacity > max_capacity || _objs != nullptr) {
             return false;
         }
-        _obj_mem = alloc_huge(std::size_t(capacity) * sizeof(T), populate);
-        _meta_mem = alloc_huge(std::size_t(capacity) * sizeof(uint32_t), populate);
+        // Faulted in here rather than by alloc_huge(): its MAP_POPULATE runs
+        // before the transparent-hugepage advice and would fix 4 KB pages.
+        _obj_mem = alloc_huge(std::size_t(capacity) * sizeof(T), false);
+        _meta_mem = alloc_huge(std::size_t(capacity) * sizeof(uint32_t), false);
         if (_obj_mem.ptr == nullptr || _meta_mem.ptr == nullptr) {
             free_huge(_obj_mem);
             free_huge(_meta_mem);
             return false;
+        }
+        if (populate) {
+            touch(_obj_mem);
+            touch(_meta_mem);
         }
         _objs = static_cast<T*>(_obj_mem.ptr);
         _meta = static_cast<uint32_t*>(_meta_mem.ptr); // zero: generation 0 is bumped to 1 on first alloc
@@ -178,6 +184,13 @@ public:
     const pool_stats& stats() const { return _stats; }
 
 private:
+    static void touch(const huge_region& r)
+    {
+        for (std::size_t off = 0; off < r.bytes; off += 4096) {
+            static_cast<volatile uint8_t*>(r.ptr)[off] = 0;
+        }
+    }
+
     T* _objs = nullptr;
     uint32_t* _meta = nullptr;   // per slot: in_use_bit | generation
     uint32_t _capacity = 0;
