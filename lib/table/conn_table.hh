@@ -219,14 +219,14 @@ private:
         // a cell matches when its first three dwords (the tuple) all match.
         const char* base = reinterpret_cast<const char*>(&b);
 #if defined(__AVX512F__)
-        const __m512i kv = _mm512_broadcast_i32x4(_mm_setr_epi32(int(k.laddr), int(k.raddr),
-                                                                 int(uint32_t(k.lport) | (uint32_t(k.rport) << 16)), 0));
+        const int ports = int(uint32_t(k.lport) | (uint32_t(k.rport) << 16));
+        const __m512i kv = _mm512_set4_epi32(0, ports, int(k.raddr), int(k.laddr));
         const uint32_t m0 = _mm512_mask_cmpeq_epi32_mask(0x7770, _mm512_load_si512(base), kv);
         const uint32_t m1 = _mm512_mask_cmpeq_epi32_mask(0x7777, _mm512_load_si512(base + 64), kv);
         const uint32_t m = m0 | (m1 << 16);
 #elif defined(__AVX2__)
-        const __m256i kv = _mm256_broadcastsi128_si256(_mm_setr_epi32(
-            int(k.laddr), int(k.raddr), int(uint32_t(k.lport) | (uint32_t(k.rport) << 16)), 0));
+        const int ports = int(uint32_t(k.lport) | (uint32_t(k.rport) << 16));
+        const __m256i kv = _mm256_setr_epi32(int(k.laddr), int(k.raddr), ports, 0, int(k.laddr), int(k.raddr), ports, 0);
         uint32_t m = 0;
         for (int i = 0; i < 4; i++) {
             const __m256i c = _mm256_cmpeq_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(base + 32 * i)), kv);
