@@ -138,7 +138,10 @@ public:
 
     // Any thread, no lock. The answer is exact for keys that are present (or
     // absent) for the whole call; a key inserted or erased during the call may
-    // be seen either way.
+    // be seen either way. Spins (rte_pause) only while the writer is in the
+    // middle of a displacement path, i.e. a few moves. Bucket contents are
+    // read with plain loads and validated by the sequence counters, as DPDK's
+    // rte_seqlock readers do.
     uint32_t lookup_concurrent(const tuple4& k) const;
 
     // Owner lcore only. 0, -EEXIST, -ENOSPC (no free slot on any displacement
@@ -149,9 +152,12 @@ public:
     bool erase(const tuple4& k) { return erase_hashed(k, hash(k)); }
     bool erase_hashed(const tuple4& k, uint32_t h);
 
-    // Any thread: every entry present for the whole walk is reported exactly
-    // once, as f(const tuple4&, uint32_t); an entry moved during the walk may
-    // be reported twice or, if inserted/erased meanwhile, not at all.
+    // Any thread, for telemetry dumps: f(const tuple4&, uint32_t) for each
+    // entry, from a consistent snapshot of each bucket in turn. An entry
+    // present for the whole walk and not displaced during it is reported
+    // exactly once; one displaced by a concurrent insert (moved to a bucket
+    // the walk already passed, or not yet reached) may be missed or reported
+    // twice, and entries inserted or erased meanwhile may or may not appear.
     template <class F>
     void for_each_concurrent(F&& f) const
     {

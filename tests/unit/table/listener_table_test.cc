@@ -196,6 +196,32 @@ TEST_F(Listener, PortInUseMeansAnOverlappingBinding)
     EXPECT_TRUE(t.port_in_use(a2, port(81)));
 }
 
+TEST_F(Listener, EveryPortBoundThenChurnTenTimes)
+{
+    // All 65535 ports bound (exact listener + a reuseaddr binding of another
+    // address on each), then 10 rounds of unbind + rebind of every port.
+    for (uint32_t p = 1; p < 65536; p++) {
+        ASSERT_EQ(t.bind(binding(a1, uint16_t(p), false, true, p)), 0);
+        ASSERT_EQ(t.bind(binding(a2, uint16_t(p), true, false, p + 65536)), 0);
+    }
+    EXPECT_EQ(t.bindings(), 2u * 65535);
+    uint64_t ok = 0;
+    for (int r = 0; r < 10; r++) {
+        for (uint32_t p = 1; p < 65536; p++) {
+            ASSERT_EQ(t.unbind(a1, port(uint16_t(p))), 0);
+            ok += t.bind(binding(a1, uint16_t(p), false, true, p)) == 0;
+        }
+    }
+    EXPECT_EQ(ok, 10ull * 65535);
+    EXPECT_EQ(t.bindings(), 2u * 65535);
+    for (uint32_t p = 1; p < 65536; p += 97) {
+        ASSERT_NE(t.lookup(a1, port(uint16_t(p))), nullptr);
+        EXPECT_EQ(t.lookup(a1, port(uint16_t(p)))->id, p);
+        EXPECT_EQ(t.lookup(a2, port(uint16_t(p))), nullptr);
+    }
+    EXPECT_EQ(t.retired(), 0u);
+}
+
 TEST_F(Listener, RetiredListsWaitForEveryReader)
 {
     ASSERT_EQ(t.bind(binding(a1, 80)), 0);

@@ -37,6 +37,32 @@ TEST(Pool, AllocUntilExhaustedThenFreeAndReuse)
     EXPECT_EQ(p.alloc(), pool<block>::none);
 }
 
+TEST(Pool, FullThenChurnTenTimesNeverFails)
+{
+    constexpr uint32_t cap = 10000;
+    pool<block> p;
+    ASSERT_TRUE(p.init(cap, 0, false));
+    std::vector<uint32_t> live;
+    for (uint32_t i = 0; i < cap; i++) {
+        live.push_back(p.alloc());
+        ASSERT_NE(live.back(), pool<block>::none);
+    }
+    uint64_t ok = 0;
+    uint32_t x = 12345;
+    for (uint32_t r = 0; r < 10 * cap; r++) {
+        x = x * 1103515245u + 12345u;
+        const uint32_t j = (x >> 8) % cap;
+        ASSERT_TRUE(p.free(live[j]));
+        live[j] = p.alloc();
+        ok += live[j] != pool<block>::none;
+    }
+    EXPECT_EQ(ok, 10ull * cap);
+    EXPECT_EQ(p.in_use(), cap);
+    EXPECT_EQ(p.alloc(), pool<block>::none);
+    std::set<uint32_t> distinct(live.begin(), live.end());
+    EXPECT_EQ(distinct.size(), std::size_t(cap));
+}
+
 TEST(Pool, FreeListIsLifoAndNeverLosesSlots)
 {
     pool<block> p;
