@@ -1,6 +1,8 @@
 #include "port.hh"
 
 #include <cstring>
+
+#include <unistd.h>
 #include <vector>
 
 #include <rte_cycles.h>
@@ -178,6 +180,13 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
         rte_eth_promiscuous_enable(port_id);
     }
     rte_eth_macaddr_get(port_id, &out.mac);
+    if (rte_is_zero_ether_addr(&out.mac)) {
+        // Ring ports have no address of their own (and may refuse to be given
+        // one): use a locally administered one per port; we write source MACs
+        // ourselves and ring ports do not filter.
+        out.mac = rte_ether_addr{{0x02, 0x46, 0x47, uint8_t(getpid() >> 8), uint8_t(getpid()), uint8_t(port_id)}};
+        rte_eth_dev_default_mac_addr_set(port_id, &out.mac);
+    }
     rte_eth_dev_get_mtu(port_id, &out.mtu);
     out.n_queues = cfg.n_queues;
     // Link wait: virtual ports are up at once; NICs take a moment.
@@ -233,12 +242,7 @@ bool make_ring_pair(const std::string& name, uint16_t n_queues, int socket, uint
     }
     port_a = uint16_t(a);
     port_b = uint16_t(b);
-    // Ring ports share one MAC by default; give each a distinct locally administered one.
-    rte_ether_addr mac_a{{0x02, 0x46, 0x47, 0x00, 0x00, uint8_t(2 * a)}};
-    rte_ether_addr mac_b{{0x02, 0x46, 0x47, 0x00, 0x00, uint8_t(2 * b + 1)}};
-    rte_eth_dev_default_mac_addr_set(port_a, &mac_a);
-    rte_eth_dev_default_mac_addr_set(port_b, &mac_b);
-    return true;
+    return true; // MACs: see port_start()
 }
 
 } // namespace fg::glue

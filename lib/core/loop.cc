@@ -17,11 +17,10 @@ namespace {
 constexpr unsigned prefetch_ahead = 3; // l3fwd's PREFETCH_OFFSET
 
 // A frame the TCP engine built could not be sent (no route, neighbour
-// unreachable). TODO(active open): hand it to engine::l2_failed() so the
-// connection reports `unreachable`; until then it is freed (counted by the caller).
-void l2_failed(lcore&, rte_mbuf* m)
+// unreachable): the engine ends a SYN's connection with `unreachable`.
+void l2_failed(lcore& c, rte_mbuf* m)
 {
-    rte_pktmbuf_free(m);
+    c.tcp.l2_failed(m);
 }
 } // namespace
 
@@ -78,6 +77,9 @@ void stack::poll_once(lcore& c)
             c.ctr.inc(ctr::redirected_in, n);
             handle_burst(c, pkts, n);
         }
+    }
+    if (_generating && c.tcp.generate() != 0) {
+        busy = true;
     }
     command cmds[8];
     const unsigned nc = rte_ring_sc_dequeue_burst_elem(c.commands, cmds, sizeof(command), 8, nullptr);
@@ -275,6 +277,9 @@ void stack::handle_command(lcore& c, const command& cmd)
         break;
     case command::tcp_cmd:
         c.tcp.command(cmd.tcp);
+        break;
+    case command::stop_gen:
+        c.tcp.stop_generator();
         break;
     default:
         break;

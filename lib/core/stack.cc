@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
 
 #include "base/log.hh"
 #include "net/arp.hh"
@@ -137,7 +138,17 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         if (!c->neigh) {
             return nullptr;
         }
+        auto ac = std::make_unique<tcp::active_config>(cfg.active);
+        ac->steer = &st->_steer;
+        ac->gen.cps = cfg.active.gen.cps / n;
+        ac->gen.total = cfg.active.gen.total / n + (i < cfg.active.gen.total % n ? 1 : 0);
+        if (cfg.active.gen.concurrency != 0) {
+            ac->gen.concurrency = std::max<uint32_t>(1, cfg.active.gen.concurrency / n);
+        }
+        st->_generating = st->_generating || ac->gen.cps > 0;
         tcp::engine_config ec = cfg.tcp;
+        ec.active = ac.get();
+        st->_active.push_back(std::move(ac));
         ec.lcore = i;
         ec.n_lcores = n;
         ec.listeners = &st->_listeners;
@@ -163,9 +174,11 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         }
         st->_lcores.push_back(std::move(c));
     }
-    FG_LOG(INFO, "stack %s: port %u (%s) %u lcore(s), %s steering, tx cksum offload ip=%d tcp=%d",
-           cfg.name.c_str(), cfg.port_id, pi.driver.c_str(), n, st->_sw_steering ? "software" : "RSS",
-           pi.tx_ip_cksum, pi.tx_tcp_cksum);
+    char macs[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(macs, sizeof(macs), &pi.mac);
+    FG_LOG(INFO, "stack %s: port %u (%s, %s) %u lcore(s), %s steering, tx cksum offload ip=%d tcp=%d",
+           cfg.name.c_str(), cfg.port_id, pi.driver.c_str(), macs, n,
+           st->_sw_steering ? "software" : (pi.rss ? "RSS" : "no"), pi.tx_ip_cksum, pi.tx_tcp_cksum);
     return st;
 }
 
@@ -225,6 +238,37 @@ uint64_t stack::tcp_total(tcp::ctr c) const
         s += __atomic_load_n(&l->tcp.counters().v[unsigned(c)], __ATOMIC_RELAXED);
     }
     return s;
+}
+
+bool stack::generator_done() const
+{
+    for (const auto& l : _lcores) {
+        if (!l->tcp.generator_done()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void stack::stop_generator()
+{
+    // Runs on the lcores: a command each.
+    for (uint16_t i = 0; i < _lcores.size(); i++) {
+        command cmd{};
+        cmd.type = command::stop_gen;
+        while (!send_command(i, cmd) && !stopping()) {
+            rte_pause();
+        }
+    }
+}
+
+tcp::rtt_histogram stack::rtt_total() const
+{
+    tcp::rtt_histogram h;
+    for (const auto& l : _lcores) {
+        h.merge(l->tcp.rtt());
+    }
+    return h;
 }
 
 std::unique_ptr<tcp::listener> stack::listen(uint32_t addr, uint16_t port, const tcp::listen_options& o, int& err,

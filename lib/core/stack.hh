@@ -34,6 +34,7 @@
 #include "route/route.hh"
 #include "table/listener_table.hh"
 #include "tcp/engine.hh"
+#include "tcp/connect.hh"
 #include "tcp/listener.hh"
 
 namespace fg::core {
@@ -60,11 +61,14 @@ struct stack_config {
     // The TCP engine of every lcore. The stack fills in lcore, n_lcores and
     // every pointer (listeners, secrets, routes, neighbours, rings, output).
     tcp::engine_config tcp;
+    // The active side (ports, SYN retries, TIME-WAIT, the bulk generator).
+    // The generator's cps and total are split evenly over the lcores.
+    tcp::active_config active;
 };
 
 // Messages to an lcore (command ring, fixed 48-byte elements).
 struct command {
-    enum type : uint8_t { arp_fact = 1, tcp_cmd = 2 };
+    enum type : uint8_t { arp_fact = 1, tcp_cmd = 2, stop_gen = 3 };
     uint8_t type;
     uint8_t arp_kind;      // arp_fact: route::arp_kind
     uint16_t pad;
@@ -161,6 +165,10 @@ public:
         return rte_ring_mc_dequeue_burst_elem(_lcores[idx]->events, out, sizeof(tcp::event), n, nullptr);
     }
     uint64_t tcp_total(tcp::ctr c) const;
+    // Bulk generator: every lcore tried its share and nothing is in flight.
+    bool generator_done() const;
+    void stop_generator();
+    tcp::rtt_histogram rtt_total() const;
 
 private:
     stack() = default;
@@ -192,6 +200,8 @@ private:
     tcp::listener_registry _registry;
     std::unique_ptr<tcp::syncookie> _cookies;
     std::unique_ptr<tcp::isn_generator> _isn;
+    std::vector<std::unique_ptr<tcp::active_config>> _active; // per lcore
+    bool _generating = false;
 };
 
 } // namespace fg::core

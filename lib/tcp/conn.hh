@@ -76,7 +76,7 @@ enum conn_flag : uint8_t {
     cf_from_cookie = 1u << 4, // created by a valid SYN-cookie ACK (no request entry existed)
     cf_passive = 1u << 5,     // created by a listener (accepted side)
     cf_fin_rcvd = 1u << 6,    // the peer's FIN was accepted (rcv_nxt counts it)
-    cf_spare = 1u << 7,       // free for the active side
+    cf_auto = 1u << 7,        // accepted on the lcore (listener accept_action::hold): no application; a peer FIN is answered with ours
 };
 
 struct conn {

@@ -233,6 +233,9 @@ void engine::fill_event(event& e, const conn& c, event_type t, int32_t error) co
 
 void engine::post_event(const conn& c, event_type t, int32_t error)
 {
+    if (c.has(cf_auto)) {
+        return; // accepted on the lcore: no application to tell
+    }
     event e;
     fill_event(e, c, t, error);
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {

@@ -234,7 +234,10 @@ private:
     void on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi);
     // Hands an established passive connection to its listener's accept ring.
     // False (counted accept_queue_overflows, nothing changed) if it is full.
-    bool enqueue_accept(listener& l, const conn& c, uint32_t rtt_us);
+    bool enqueue_accept(listener& l, conn& c, uint32_t rtt_us);
+    // The peer's FIN was accepted on a passive connection: CLOSE-WAIT, and
+    // tell the application -- or, for an auto-accepted one, close at once.
+    void peer_fin(conn& c, uint32_t slot);
 
     // ---- synrecv.cc: SYN-RECEIVED (3.10.7.4, Linux tcp_check_req) ----
     void on_syn_received(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);

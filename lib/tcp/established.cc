@@ -178,9 +178,23 @@ void engine::on_established(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_
     }
     // ESTABLISHED: FIN -> "Enter the CLOSE-WAIT state" and tell the application.
     if (data_and_fin(c, m, pi)) {
-        c.st = state::close_wait;
-        post_event(c, event_type::peer_closed);
+        peer_fin(c, slot);
     }
+}
+
+void engine::peer_fin(conn& c, uint32_t slot)
+{
+    c.st = state::close_wait;
+    if (!c.has(cf_auto)) {
+        post_event(c, event_type::peer_closed);
+        return;
+    }
+    // 3.10.4 CLOSE in CLOSE-WAIT on behalf of the absent application.
+    c.set(cf_app_closed);
+    c.st = state::last_ack;
+    c.retries = 0;
+    arm(slot, backoff_ms(0));
+    send_fin(c, nullptr);
 }
 
 void engine::on_close_wait(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)

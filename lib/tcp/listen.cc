@@ -215,16 +215,19 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi)
     _ctr.inc(ctr::accepted);
     if (pi.payload_len != 0 || (pi.tcp_flags & th_fin)) {
         if (data_and_fin(c, m, pi)) {
-            c.st = state::close_wait;
-            post_event(c, event_type::peer_closed);
+            peer_fin(c, slot);
         }
         return;
     }
     rte_pktmbuf_free(m);
 }
 
-bool engine::enqueue_accept(listener& l, const conn& c, uint32_t rtt_us)
+bool engine::enqueue_accept(listener& l, conn& c, uint32_t rtt_us)
 {
+    if (l.options().on_accept == accept_action::hold) {
+        c.set(cf_auto);
+        return true;
+    }
     event e;
     fill_event(e, c, event_type::accepted, 0);
     e.rtt_us = rtt_us;

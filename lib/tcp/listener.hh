@@ -48,10 +48,19 @@ namespace fg::tcp {
 
 struct event; // engine.hh
 
+// What happens to a connection once its handshake completes.
+enum class accept_action : uint8_t {
+    queue, // to the accept ring: an application thread takes it (Linux accept())
+    hold,  // kept by the lcore, no application involved: a peer FIN is answered with our FIN
+           // at once (an application that closes on EOF), an RST frees it. For responders
+           // and load tests, where a ring message per connection costs too much.
+};
+
 struct listen_options {
     uint32_t backlog = 4096;     // accept ring capacity: Linux SOMAXCONN (4096 since 5.4)
     uint32_t syn_backlog = 4096; // half-open requests over all lcores: Linux bounds them by the backlog too
     syncookie_mode cookies = syncookie_mode::automatic; // Linux net.ipv4.tcp_syncookies default 1
+    accept_action on_accept = accept_action::queue;
 };
 
 class listener {

@@ -121,8 +121,7 @@ void engine::on_syn_received(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt
     // The third ACK may carry data (and even FIN): process it as ESTABLISHED.
     if (pi.payload_len != 0 || (f & th_fin)) {
         if (data_and_fin(c, m, pi)) {
-            c.st = state::close_wait;
-            post_event(c, event_type::peer_closed);
+            peer_fin(c, slot);
         }
         return;
     }
