@@ -242,13 +242,13 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const 
 
     // Linux inet_hash_connect: a local port whose 4-tuple is unused here
     // (or a TIME-WAIT entry tcp_twsk_unique lets us take over), skipping
-    // ports a listener is bound to.
+    // ports bound by bind()/listen() on an overlapping address.
     const uint32_t now = _now_ms;
     const bool tw_reuse = a.cfg.tw_reuse;
     auto in_use = [&](const tuple4& c) {
         const uint32_t s = _table.lookup(c);
         if (s == table::conn_table::none) {
-            if (_cfg.listeners != nullptr && _cfg.listeners->lookup(c.laddr, c.lport) != nullptr) {
+            if (_cfg.listeners != nullptr && _cfg.listeners->port_in_use(c.laddr, c.lport)) {
                 return port::tuple_state::busy;
             }
             return port::tuple_state::free;
