@@ -158,10 +158,13 @@ BENCHMARK(BM_PortAlloc)->Args({10, 1})->Args({90, 1})->Args({10, 2})->Args({90, 
 
 // Steady churn: allocate, insert the new 4-tuple, free a random busy one.
 // Includes one set insert and one set erase per call.
+// Args: occupancy %, owner lcores, remember_full_parity (0 = exactly Linux).
 void BM_PortAllocChurn(benchmark::State& state)
 {
     fg::steering s(uint16_t(state.range(1)));
-    allocator a(fg::port::config{}, s, 0, key);
+    fg::port::config cfg;
+    cfg.remember_full_parity = state.range(2) != 0;
+    allocator a(cfg, s, 0, key);
     auto mine = owned(s);
     tuple_set busy(mine.size());
     auto live = fill(busy, mine, int(state.range(0)));
@@ -179,8 +182,16 @@ void BM_PortAllocChurn(benchmark::State& state)
         live[v] = t;
     }
     state.counters["probes_per_call"] = double(a.stats().probes) / double(state.iterations());
+    state.counters["parity_skips_per_call"] = double(a.stats().parity_skips) / double(state.iterations());
 }
-BENCHMARK(BM_PortAllocChurn)->Args({10, 2})->Args({40, 2})->Args({60, 2})->Args({90, 2});
+BENCHMARK(BM_PortAllocChurn)
+    ->Args({10, 2, 1})
+    ->Args({40, 2, 1})
+    ->Args({60, 2, 1})
+    ->Args({90, 2, 1})
+    ->Args({10, 2, 0})
+    ->Args({60, 2, 0})
+    ->Args({90, 2, 0});
 
 // The same at 90% with std::unordered_set as the busy set.
 void BM_PortAllocStdSet(benchmark::State& state)
@@ -200,10 +211,13 @@ BENCHMARK(BM_PortAllocStdSet)->Arg(10)->Arg(90);
 
 // Linux's known worst case: every port of lo's parity busy (one destination,
 // half the range used), so every call scans that parity before the other.
+// Arg: remember_full_parity (0 = exactly Linux).
 void BM_PortAllocOneParityFull(benchmark::State& state)
 {
     fg::steering s(2);
-    allocator a(fg::port::config{}, s, 0, key);
+    fg::port::config cfg;
+    cfg.remember_full_parity = state.range(0) != 0;
+    allocator a(cfg, s, 0, key);
     auto mine = owned(s);
     tuple_set busy(mine.size());
     for (const auto& t : mine) {
@@ -217,7 +231,7 @@ void BM_PortAllocOneParityFull(benchmark::State& state)
     }
     state.counters["probes_per_call"] = double(a.stats().probes) / double(state.iterations());
 }
-BENCHMARK(BM_PortAllocOneParityFull)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PortAllocOneParityFull)->Arg(0)->Arg(1);
 
 // Many destinations (1024 servers), 50% of each one's ports busy: the
 // per-call SipHash and steering hash with a cold perturbation slot.

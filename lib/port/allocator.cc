@@ -28,7 +28,8 @@ constexpr uint32_t tag_seed = 0x73656564;   // "seed"
 } // namespace
 
 allocator::allocator(const config& cfg, const steering& steer, uint16_t my_lcore, const siphash_key& key)
-    : _steer(steer), _key(key), _me(my_lcore), _perturb(perturb_size)
+    : _steer(steer), _key(key), _me(my_lcore), _perturb(perturb_size), _hint(cfg.remember_full_parity),
+      _full(cfg.remember_full_parity ? perturb_size : 0)
 {
     if (cfg.lo == 0) {
         throw std::invalid_argument("port range: lo must be >= 1 (port 0 is not a port)");

@@ -367,6 +367,82 @@ TEST(PortAllocator, StartAndPerturbationFollowLinux)
     EXPECT_EQ(uint16_t(a.perturb(index) - before3), 42);
 }
 
+// Without frees, remembering a full parity changes nothing Linux would pick,
+// only the work: Linux rescans the full parity on every call.
+TEST(PortAllocator, FullParityHintPicksLinuxPortsWithLessWork)
+{
+    steering s(2);
+    config hinted = range(20000, 23999);
+    config linux_exact = hinted;
+    linux_exact.remember_full_parity = false;
+    allocator a(hinted, s, 0, test_key);
+    allocator b(linux_exact, s, 0, test_key);
+    recorder ra, rb;
+    const auto pa = drain(a, ra, local_a, server, http);
+    const auto pb = drain(b, rb, local_a, server, http);
+    EXPECT_EQ(pa, pb);
+    EXPECT_GT(a.stats().parity_skips, 0u);
+    EXPECT_EQ(b.stats().parity_skips, 0u);
+    EXPECT_LT(a.stats().probes * 10, b.stats().probes);
+}
+
+TEST(PortAllocator, FullParityHintFallsBackAndForgets)
+{
+    steering s(1);
+    allocator a(range(40000, 40999), s, 0, test_key);
+    recorder r;
+    auto take = [&] {
+        const int p = a.alloc(local_a, server, http, r);
+        if (p >= 0) {
+            r.busy.insert(tuple4{local_a, server, rte_cpu_to_be_16(uint16_t(p)), http});
+        }
+        return p;
+    };
+    auto release = [&](int p) { r.busy.erase(tuple4{local_a, server, rte_cpu_to_be_16(uint16_t(p)), http}); };
+    for (int k = 0; k < 500; k++) {
+        ASSERT_EQ(take() % 2, 0);
+    }
+    // Even ports full: this call scans all of them, then finds an odd one.
+    uint64_t probes = a.stats().probes;
+    ASSERT_EQ(take() % 2, 1);
+    EXPECT_EQ(a.stats().probes - probes, 501u);
+    // The next call goes to the odd ports first.
+    probes = a.stats().probes;
+    ASSERT_EQ(take() % 2, 1);
+    EXPECT_LT(a.stats().probes - probes, 20u);
+    EXPECT_EQ(a.stats().parity_skips, 1u);
+    // An even port frees up: passed over while odd ports remain...
+    release(40000);
+    for (int k = 2; k < 500; k++) {
+        ASSERT_EQ(take() % 2, 1) << k;
+    }
+    // ... then found by the fallback, which forgets the hint.
+    EXPECT_EQ(take(), 40000);
+    release(40002);
+    release(40001);
+    EXPECT_EQ(take(), 40002); // low's parity first again, as Linux
+    EXPECT_EQ(take(), 40001);
+    EXPECT_EQ(take(), -EADDRNOTAVAIL);
+}
+
+TEST(PortAllocator, LinuxExactRescansTheFullParityEveryCall)
+{
+    steering s(1);
+    config c = range(40000, 40999);
+    c.remember_full_parity = false;
+    allocator a(c, s, 0, test_key);
+    recorder r;
+    for (int k = 0; k < 502; k++) {
+        const uint64_t probes = a.stats().probes;
+        const int p = a.alloc(local_a, server, http, r);
+        r.busy.insert(tuple4{local_a, server, rte_cpu_to_be_16(uint16_t(p)), http});
+        if (k >= 500) {
+            EXPECT_EQ(p % 2, 1);
+            EXPECT_GT(a.stats().probes - probes, 500u);
+        }
+    }
+}
+
 TEST(PortAllocator, TupleStateNames)
 {
     EXPECT_STREQ(to_string(tuple_state::free), "free");
