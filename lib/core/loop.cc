@@ -78,9 +78,14 @@ void stack::poll_once(lcore& c)
             handle_burst(c, pkts, n);
         }
     }
-    if (_generating && c.tcp.generate() != 0) {
-        busy = true;
+    // Backpressure: the generator pauses while the port refuses frames
+    // (a full tx queue), instead of opening connections whose SYNs are lost.
+    if (_generating && c.out.dropped == c.gen_seen_drops) {
+        if (c.tcp.generate() != 0) {
+            busy = true;
+        }
     }
+    c.gen_seen_drops = c.out.dropped;
     command cmds[8];
     const unsigned nc = rte_ring_sc_dequeue_burst_elem(c.commands, cmds, sizeof(command), 8, nullptr);
     for (unsigned i = 0; i < nc; i++) {

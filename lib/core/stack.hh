@@ -95,6 +95,7 @@ struct alignas(64) lcore {
     ms_clock clock;
     uint32_t now_ms = 0;
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
+    uint64_t gen_seen_drops = 0;  // out.dropped when the generator last ran (backpressure)
     core_counters ctr;
 };
 
