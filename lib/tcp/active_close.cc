@@ -5,6 +5,8 @@
 // FIN-WAIT-1/2 and CLOSING use the synchronized-state checks of
 // established.cc (sequence acceptability, RFC 5961 RST and SYN handling,
 // ACK processing) and its data/FIN step, then change state as the RFC says.
+// Generator connections carry cf_auto (no application), so the events those
+// shared paths post are dropped for them by post_event().
 // TIME-WAIT follows Linux's tcp_timewait_state_process(): an in-window RST
 // kills the entry (tcp_rfc1337=0, the default), a retransmitted FIN or any
 // out-of-window segment is ACKed and restarts the 2 MSL timer, a new SYN
@@ -54,29 +56,9 @@ void engine::enter_time_wait(conn& c, uint32_t slot)
     post_active(c, event_type::closed, 0);
 }
 
-bool engine::quiet_rst(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
-{
-    // The RST steps of sync_checks() (3.10.7.4 first and second, RFC 5961
-    // 3.2) for generator connections, which post no events.
-    if (!(pi.tcp_flags & th_rst) || !(c.spare & af_gen)) {
-        return false;
-    }
-    const uint32_t wnd = uint32_t(rcv_window(c)) << (c.has(cf_ws_ok) ? c.rcv_wscale() : 0);
-    if (pi.seq == c.rcv_nxt) {
-        _ctr.inc(ctr::rst_received);
-        rte_pktmbuf_free(m);
-        free_conn(c, slot);
-    } else if (seq_gt(pi.seq, c.rcv_nxt) && seq_lt(pi.seq, c.rcv_nxt + wnd)) {
-        send_challenge_ack(c, m);
-    } else {
-        drop(m, ctr::rst_out_of_window);
-    }
-    return true;
-}
-
 void engine::on_fin_wait_1(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
 {
-    if (quiet_rst(c, slot, m, pi) || !sync_checks(c, slot, m, pi)) {
+    if (!sync_checks(c, slot, m, pi)) {
         return;
     }
     // "In addition to the processing for the ESTABLISHED state, if the FIN
@@ -102,7 +84,7 @@ void engine::on_fin_wait_1(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_i
 
 void engine::on_fin_wait_2(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
 {
-    if (quiet_rst(c, slot, m, pi) || !sync_checks(c, slot, m, pi)) {
+    if (!sync_checks(c, slot, m, pi)) {
         return;
     }
     // FIN: "Enter the TIME-WAIT state. Start the time-wait timer, turn off
@@ -114,7 +96,7 @@ void engine::on_fin_wait_2(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_i
 
 void engine::on_closing(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
 {
-    if (quiet_rst(c, slot, m, pi) || !sync_checks(c, slot, m, pi)) {
+    if (!sync_checks(c, slot, m, pi)) {
         return;
     }
     // "In addition to the processing for the ESTABLISHED state, if the ACK
@@ -191,20 +173,7 @@ void engine::on_timer_active(conn& c, uint32_t slot)
         return;
     case state::fin_wait_1:
     case state::closing:
-        if (!(c.spare & af_gen)) {
-            on_fin_timer(c, slot); // close.cc: resend the FIN, or give up after fin_retries
-            return;
-        }
-        // The same for a generator connection, without the event.
-        if (c.retries >= _cfg.fin_retries) {
-            _ctr.inc(ctr::fin_timeouts);
-            free_conn(c, slot);
-            return;
-        }
-        c.retries++;
-        _ctr.inc(ctr::fin_retransmits);
-        arm(slot, backoff_ms(c.retries));
-        resend_fin(c);
+        on_fin_timer(c, slot); // close.cc: resend the FIN, or give up after fin_retries
         return;
     case state::fin_wait_2:
         _ctr.inc(ctr::fin_wait_2_timeouts);

@@ -144,8 +144,8 @@ const rtt_histogram& engine::rtt() const
 
 void engine::post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_us)
 {
-    if (c.spare & af_gen) {
-        return; // the generator posts nothing: counters and the RTT histogram say it all
+    if ((c.spare & af_gen) || c.has(cf_auto)) {
+        return; // no application: counters and the RTT histogram say it all
     }
     event e;
     fill_event(e, c, t, err);
@@ -307,6 +307,7 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const 
     c.st = state::syn_sent;
     c.set_wscale(0, _cfg.opts.window_scaling ? std::min(_cfg.opts.rcv_wscale, max_wscale) : 0);
     c.spare = gen ? uint16_t(af_gen | af_counted) : 0;
+    c.flags = gen ? uint8_t(cf_auto) : 0; // no application: post_event() stays silent, a peer FIN is answered
     a.user[slot] = user;
     arm(slot, backoff_ms(0));
     send_syn(c);
@@ -391,12 +392,12 @@ uint32_t engine::generate()
     }
 
     // Held connections: end the holds that are due (all of them once
-    // stopped), forget the ones the peer closed meanwhile.
+    // stopped), forget the ones the peer closed or reset meanwhile.
     for (uint32_t k = 0, rotated = 0; k < hold_sweep && a.hold_n != 0; k++) {
         active_state::held e = a.hold[a.hold_head];
         const conn* found = find(e.h);
-        const bool alive = found != nullptr && (found->spare & af_gen) &&
-                           (found->st == state::established || found->st == state::close_wait);
+        // A peer FIN already took it to LAST-ACK (cf_auto), an RST freed it.
+        const bool alive = found != nullptr && (found->spare & af_gen) && found->st == state::established;
         const bool due = a.stopped || (g.hold_ms != 0 && int32_t(_now_ms - e.expire_ms) >= 0);
         if (alive && !due && (g.hold_ms != 0 || rotated == hold_rotate)) {
             break;
@@ -416,15 +417,7 @@ uint32_t engine::generate()
         }
         c.spare = uint16_t(c.spare & ~af_counted);
         a.in_flight--;
-        if (c.st == state::established) {
-            start_active_close(c, slot_of(c));
-        } else { // CLOSE-WAIT: the peer closed first: FIN, LAST-ACK (close.cc's path)
-            c.set(cf_app_closed);
-            c.st = state::last_ack;
-            c.retries = 0;
-            arm(slot_of(c), backoff_ms(0));
-            send_fin(c, nullptr);
-        }
+        start_active_close(c, slot_of(c));
     }
     if (a.stopped) {
         return 0;

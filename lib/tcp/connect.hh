@@ -83,7 +83,9 @@ struct active_config {
     generator_config gen;
 };
 
-// conn::spare bits on active connections.
+// conn::spare bits on active connections. Generator connections also carry
+// conn's cf_auto ("no application"): the frame's post_event() posts nothing
+// for them, and a peer FIN in ESTABLISHED is answered with ours at once.
 enum active_flag : uint16_t {
     af_gen = 1u << 0,     // opened by the generator: no events, close mode applies
     af_counted = 1u << 1, // counts in the generator's in-flight number (until closed by the generator)

@@ -339,7 +339,6 @@ private:
     // active_close.cc
     void start_active_close(conn& c, uint32_t slot); // FIN now, FIN-WAIT-1
     void enter_time_wait(conn& c, uint32_t slot);
-    bool quiet_rst(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     void gen_release(const conn& c); // a generator connection stops counting against concurrency
 
 public:

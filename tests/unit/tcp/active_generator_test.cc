@@ -195,7 +195,7 @@ TEST_F(generator, HoldUntilStop)
     answer(syns);
     discard_sent();
     in(syns[2].ours(), th_rst, 700001, 0); // ESTABLISHED (established.cc) frees it
-    (void)events();
+    EXPECT_TRUE(events().empty());         // cf_auto: no application, no event
     for (uint32_t i = 0; i < 4; i++) {
         tick_to(t_start + 100 + i);
         eng->generate();
@@ -207,6 +207,37 @@ TEST_F(generator, HoldUntilStop)
     eng->generate();
     EXPECT_EQ(sent().size(), 2u); // two FINs
     EXPECT_TRUE(eng->generator_done());
+}
+
+// A peer FIN while held: answered with our FIN at once (LAST-ACK), no
+// event, and the connection stops counting.
+TEST_F(generator, HoldPeerFinIsAnsweredAndReleased)
+{
+    acfg.gen.total = 1;
+    acfg.gen.close = close_mode::hold;
+    acfg.gen.hold_ms = 10000;
+    start();
+    tick_to(t_start + 1);
+    eng->generate();
+    const seg syn = one();
+    synack(syn, 700000);
+    discard_sent();
+    const tuple4 t = syn.ours();
+    in(t, th_fin | th_ack, 700001, syn.seq() + 1);
+    const std::vector<seg> v = sent();
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(v[0].flags(), th_ack);
+    EXPECT_EQ(v[0].ack(), 700002u);
+    EXPECT_EQ(v[1].flags(), th_fin | th_ack);
+    EXPECT_EQ(find(t)->st, state::last_ack);
+    EXPECT_TRUE(events().empty());
+    tick_to(t_start + 2);
+    eng->generate();
+    EXPECT_EQ(eng->generator_in_flight(), 0u);
+    EXPECT_TRUE(eng->generator_done());
+    in(t, th_ack, 700002, syn.seq() + 2);
+    EXPECT_TRUE(events().empty());
+    expect_clean();
 }
 
 TEST_F(generator, RoundRobinOverTargetsAndSourceAddresses)
