@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <cstdint>
+
 namespace fg {
 
 namespace {
@@ -24,11 +26,22 @@ huge_region alloc_huge(std::size_t bytes, bool populate)
         r.hugetlb = true;
         return r;
     }
-    p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | pop, -1, 0);
+    // Ordinary pages: ask for transparent hugepages first, then fault the
+    // pages in (MAP_POPULATE here would fault 4 KB pages before the advice).
+    p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         return r;
     }
     madvise(p, len, MADV_HUGEPAGE);
+    if (populate) {
+        constexpr int madv_populate_write = 23; // MADV_POPULATE_WRITE, Linux 5.14
+        if (madvise(p, len, madv_populate_write) != 0) {
+            auto* b = static_cast<volatile uint8_t*>(p);
+            for (std::size_t off = 0; off < len; off += 4096) {
+                b[off] = 0;
+            }
+        }
+    }
     r.ptr = p;
     r.bytes = len;
     return r;
