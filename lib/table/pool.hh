@@ -55,6 +55,8 @@ struct pool_stats {
 #undef FG_X
 };
 
+// Every member is for the owner lcore only (application threads hold
+// handles and pass them to the owner through rings; the owner resolves them).
 template <class T>
 class pool {
     // alloc() zero-fills with memset and free() stores the link with memcpy:
