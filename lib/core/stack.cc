@@ -142,6 +142,9 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         ac->steer = &st->_steer;
         ac->gen.cps = cfg.active.gen.cps / n;
         ac->gen.total = cfg.active.gen.total / n + (i < cfg.active.gen.total % n ? 1 : 0);
+        if (cfg.active.gen.total != 0 && ac->gen.total == 0) {
+            ac->gen.cps = 0; // fewer connections than lcores: this one has none (total 0 would mean unlimited)
+        }
         if (cfg.active.gen.concurrency != 0) {
             ac->gen.concurrency = std::max<uint32_t>(1, cfg.active.gen.concurrency / n);
         }
@@ -242,8 +245,8 @@ uint64_t stack::tcp_total(tcp::ctr c) const
 
 bool stack::generator_done() const
 {
-    for (const auto& l : _lcores) {
-        if (!l->tcp.generator_done()) {
+    for (std::size_t i = 0; i < _lcores.size(); i++) {
+        if (_active[i]->gen.cps > 0 && !_lcores[i]->tcp.generator_done()) {
             return false;
         }
     }
