@@ -137,7 +137,8 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
 void engine::on_conn(uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
 {
     conn& c = at(slot);
-    (this->*dispatch[unsigned(c.st)])(c, slot, m, pi);
+    const handler h = dispatch[unsigned(c.st)];
+    (this->*h)(c, slot, m, pi);
 }
 
 void engine::on_unhandled(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
