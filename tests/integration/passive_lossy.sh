@@ -9,8 +9,8 @@
 #   from the request (synack_dup_syn); no cookie is sent.
 # --syncookies always, 10% dropped: Floodgate keeps no state, so only the
 #   KERNEL's SYN retransmission recovers: every retransmitted SYN gets a fresh
-#   cookie SYN-ACK, so cookies_sent > 300 connections, and Floodgate never
-#   retransmits a SYN-ACK. (10% rather than 30%: the kernel's SYN RTO doubles
+#   cookie SYN-ACK, so cookies_sent > 300 connections (exactly 300 + the
+#   SYN-ACKs nft dropped), and Floodgate never retransmits a SYN-ACK. (10% rather than 30%: the kernel's SYN RTO doubles
 #   from 1 s, and at 30% one of 300 connects would lose 5 SYN-ACKs in a row --
 #   a 31 s connect -- in about half the runs.)
 . "$(dirname "$0")/lib.sh"
@@ -64,6 +64,8 @@ run_mode() {
       [ "$ca" = "$N" ] || fail "always: cookies_accepted $ca, expected $N"
       [ "$rtx" = 0 ] || fail "always: $rtx SYN-ACK retransmissions without any state"
       [ "$cs" = "$syn" ] || fail "always: cookies_sent $cs != syn_received $syn (every SYN gets a cookie)"
+      # Stateless: the kernel retransmits a SYN exactly when its SYN-ACK was dropped.
+      [ "$syn" = $((N + dropped)) ] || fail "always: syn_received $syn != $N connects + $dropped dropped SYN-ACKs"
       ;;
   esac
   nsexec nft delete table inet fg
