@@ -26,7 +26,7 @@
     X(redirected, "TCP segments forwarded to their owner lcore")                                                    \
     X(redirect_dropped, "TCP segments lost because the owner's redirect ring was full")                             \
     X(redirected_in, "TCP segments received from other lcores")                                                     \
-    X(mbuf_alloc_failed, "frames not built because the mempool was empty")                                          \
+    X(loop_alloc_failed, "ARP frames not built because the mempool was empty")                                          \
     X(neigh_queue_dropped, "frames dropped waiting for ARP (queue full or neighbour unreachable)")                   \
     X(loops, "iterations of the polling loop")                                                                      \
     X(busy_loops, "iterations that found work")

@@ -322,7 +322,7 @@ void stack::send_arp_request(lcore& c, rte_be32_t target)
     }
     rte_mbuf* m = c.out.alloc();
     if (m == nullptr) {
-        c.ctr.inc(ctr::mbuf_alloc_failed);
+        c.ctr.inc(ctr::loop_alloc_failed);
         return;
     }
     const uint32_t len = net::make_arp_request(rte_pktmbuf_mtod(m, uint8_t*), _mac, r.src, target);
@@ -339,7 +339,7 @@ void stack::send_garps(lcore& c)
         for (uint64_t a = e.range.first; a <= e.range.last && sent < garp_max; a++, sent++) {
             rte_mbuf* m = c.out.alloc();
             if (m == nullptr) {
-                c.ctr.inc(ctr::mbuf_alloc_failed);
+                c.ctr.inc(ctr::loop_alloc_failed);
                 return;
             }
             const uint32_t len =

@@ -18,6 +18,7 @@ run_mode() {
   local tpid=$!
   T_PIDS+=($tpid)
   wait_for 30 grep -q "Capturing on" "$T_DIR/tshark_$mode.log" || fail "tshark did not start"
+  sleep 1 # tshark says "Capturing on" before its filter is attached
   local out
   out=$(kclient --dst $FADDR --port 8080 --count "$N" --parallel "$par" --timeout 100) || fail "kclient failed"
   log "$mode: $out"
