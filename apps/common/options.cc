@@ -76,6 +76,32 @@ bool parse_port_list(std::string_view v, std::vector<uint16_t>& out, std::string
     return true;
 }
 
+std::vector<std::string> app_args(int argc, char** argv)
+{
+    std::vector<std::string> out;
+    bool after = false;
+    for (int i = 1; i < argc; i++) {
+        if (after) {
+            out.emplace_back(argv[i]);
+        } else if (std::string_view(argv[i]) == "--") {
+            after = true;
+        }
+    }
+    return out;
+}
+
+option u64_option(std::string name, std::string help, uint64_t lo, uint64_t hi, std::function<void(uint64_t)> set)
+{
+    return {std::move(name), true, std::move(help), [lo, hi, set = std::move(set)](std::string_view v, std::string& e) {
+                uint64_t x = 0;
+                if (!parse_u64(v, lo, hi, x, e)) {
+                    return false;
+                }
+                set(x);
+                return true;
+            }};
+}
+
 std::vector<option> common_option_rows(common_options& o)
 {
     std::vector<option> r;
@@ -118,14 +144,8 @@ std::vector<option> common_option_rows(common_options& o)
                      o.resolve.push_back(a);
                      return true;
                  }});
-    r.push_back({"mtu", true, "BYTES  port MTU (576..9000); default 1500", [&o](std::string_view v, std::string& e) {
-                     uint64_t x;
-                     if (!parse_u64(v, 576, 9000, x, e)) {
-                         return false;
-                     }
-                     o.mtu = uint16_t(x);
-                     return true;
-                 }});
+    r.push_back(u64_option("mtu", "BYTES  port MTU (576..9000); default 1500", 576, 9000,
+                           [&o](uint64_t x) { o.mtu = uint16_t(x); }));
     r.push_back({"duration", true, "SECONDS  stop after this long; default: until SIGINT/SIGTERM",
                  [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 1e9, o.duration_s, e); }});
     r.push_back({"stats-interval", true, "SECONDS  period of the stats line; 0: none; default 1",

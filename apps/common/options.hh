@@ -44,6 +44,13 @@ struct common_options {
 // Rows for common_options, to be extended by each app.
 std::vector<option> common_option_rows(common_options& o);
 
+// The app's part of argv: what follows "--" (nothing if there is no "--").
+std::vector<std::string> app_args(int argc, char** argv);
+
+// A row for a whole-number option in [lo, hi] stored by `set`.
+option u64_option(std::string name, std::string help, uint64_t lo, uint64_t hi,
+                  std::function<void(uint64_t)> set);
+
 // Parses `args` (the app's part of argv, after "--"), honouring --config.
 bool parse(const std::vector<option>& rows, const std::vector<std::string>& args, std::string& error);
 

@@ -77,16 +77,6 @@ int main(int argc, char** argv)
     lo.active.gen.close = tcp::close_mode::rst;
     lo.active.gen.cps = 1e6;
     std::vector<apps::option> rows = apps::common_option_rows(co);
-    auto u64_opt = [](uint64_t lo_, uint64_t hi_, auto set) {
-        return [=](std::string_view v, std::string& e) {
-            uint64_t x;
-            if (!apps::parse_u64(v, lo_, hi_, x, e)) {
-                return false;
-            }
-            set(x);
-            return true;
-        };
-    };
     rows.push_back({"target", true, "ADDR:PORT  where to connect; repeatable (round robin)",
                     [&](std::string_view v, std::string& e) {
                         std::pair<uint32_t, uint16_t> t;
@@ -96,14 +86,12 @@ int main(int argc, char** argv)
                         lo.targets.push_back(t);
                         return true;
                     }});
-    rows.push_back({"connections", true, "N  connections to open in all (0: until --duration); default 0",
-                    u64_opt(0, UINT64_MAX, [&](uint64_t x) { lo.active.gen.total = x; })});
+    rows.push_back(apps::u64_option("connections", "N  connections to open in all (0: until --duration); default 0", 0, UINT64_MAX, [&](uint64_t x) { lo.active.gen.total = x; }));
     rows.push_back({"cps", true, "N  connections per second, all lcores together; default 1000000",
                     [&](std::string_view v, std::string& e) {
                         return apps::parse_double(v, 1, 1e9, lo.active.gen.cps, e);
                     }});
-    rows.push_back({"concurrency", true, "N  most connections open (not yet closed by us) at once; 0: no limit",
-                    u64_opt(0, 1u << 30, [&](uint64_t x) { lo.active.gen.concurrency = uint32_t(x); })});
+    rows.push_back(apps::u64_option("concurrency", "N  most connections open (not yet closed by us) at once; 0: no limit", 0, 1u << 30, [&](uint64_t x) { lo.active.gen.concurrency = uint32_t(x); }));
     rows.push_back({"close", true, "rst|fin|hold  what to do once established; default rst",
                     [&](std::string_view v, std::string& e) {
                         if (v == "rst") {
@@ -118,8 +106,7 @@ int main(int argc, char** argv)
                         }
                         return true;
                     }});
-    rows.push_back({"hold-ms", true, "MS  with --close hold: close (FIN) after this long; 0: hold until the end",
-                    u64_opt(0, UINT32_MAX, [&](uint64_t x) { lo.active.gen.hold_ms = uint32_t(x); })});
+    rows.push_back(apps::u64_option("hold-ms", "MS  with --close hold: close (FIN) after this long; 0: hold until the end", 0, UINT32_MAX, [&](uint64_t x) { lo.active.gen.hold_ms = uint32_t(x); }));
     rows.push_back({"port-range", true, "LO-HI  local ports (Linux ip_local_port_range); default 32768-60999",
                     [&](std::string_view v, std::string& e) {
                         const std::size_t dash = v.find('-');
@@ -140,17 +127,14 @@ int main(int argc, char** argv)
                         lo.active.ports.hi = uint16_t(b);
                         return true;
                     }});
-    rows.push_back({"syn-retries", true, "N  SYN retransmissions before timed_out (Linux tcp_syn_retries); default 6",
-                    u64_opt(0, 20, [&](uint64_t x) { lo.active.syn_retries = uint8_t(x); })});
-    rows.push_back({"time-wait-ms", true, "MS  TIME-WAIT length; default 60000",
-                    u64_opt(0, 3600000, [&](uint64_t x) { lo.active.time_wait_ms = uint32_t(x); })});
+    rows.push_back(apps::u64_option("syn-retries", "N  SYN retransmissions before timed_out (Linux tcp_syn_retries); default 6", 0, 20, [&](uint64_t x) { lo.active.syn_retries = uint8_t(x); }));
+    rows.push_back(apps::u64_option("time-wait-ms", "MS  TIME-WAIT length; default 60000", 0, 3600000, [&](uint64_t x) { lo.active.time_wait_ms = uint32_t(x); }));
     rows.push_back({"tw-reuse", false, "reuse TIME-WAIT 4-tuples when timestamps allow (Linux tcp_tw_reuse=1)",
                     [&](std::string_view, std::string&) {
                         lo.active.tw_reuse = true;
                         return true;
                     }});
-    rows.push_back({"max-conns", true, "N  connections per lcore (pool and table); default 1048576",
-                    u64_opt(1024, 1u << 27, [&](uint64_t x) { lo.capacity = uint32_t(x); })});
+    rows.push_back(apps::u64_option("max-conns", "N  connections per lcore (pool and table); default 1048576", 1024, 1u << 27, [&](uint64_t x) { lo.capacity = uint32_t(x); }));
     rows.push_back({"responder", false, "run our own server on an in-memory ring pair (no NIC needed)",
                     [&](std::string_view, std::string&) {
                         lo.responder = true;
@@ -176,17 +160,8 @@ int main(int argc, char** argv)
     const std::string what = "A load generator on Floodgate: opens connections at --cps from the --ip ranges to the "
                              "--target(s), reports established/refused/timed out and handshake RTTs.";
 
-    std::vector<std::string> app_args;
-    bool after = false;
-    for (int i = 1; i < argc; i++) {
-        if (after) {
-            app_args.emplace_back(argv[i]);
-        } else if (std::string(argv[i]) == "--") {
-            after = true;
-        }
-    }
     std::string err;
-    if (!apps::parse(rows, app_args, err)) {
+    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
         std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
         return 2;
     }

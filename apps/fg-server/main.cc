@@ -129,24 +129,8 @@ int main(int argc, char** argv)
     std::vector<apps::option> rows = apps::common_option_rows(co);
     rows.push_back({"listen", true, "PORT[,PORT...]  TCP ports to listen on (any local address)",
                     [&](std::string_view v, std::string& e) { return apps::parse_port_list(v, so.listen, e); }});
-    rows.push_back({"backlog", true, "N  accept queue length per listener; default 4096",
-                    [&](std::string_view v, std::string& e) {
-                        uint64_t x;
-                        if (!apps::parse_u64(v, 1, 1u << 24, x, e)) {
-                            return false;
-                        }
-                        so.lo.backlog = uint32_t(x);
-                        return true;
-                    }});
-    rows.push_back({"syn-backlog", true, "N  half-open requests per listener (split over lcores); default 4096",
-                    [&](std::string_view v, std::string& e) {
-                        uint64_t x;
-                        if (!apps::parse_u64(v, 1, 1u << 26, x, e)) {
-                            return false;
-                        }
-                        so.lo.syn_backlog = uint32_t(x);
-                        return true;
-                    }});
+    rows.push_back(apps::u64_option("backlog", "N  accept queue length per listener; default 4096", 1, 1u << 24, [&](uint64_t x) { so.lo.backlog = uint32_t(x); }));
+    rows.push_back(apps::u64_option("syn-backlog", "N  half-open requests per listener (split over lcores); default 4096", 1, 1u << 26, [&](uint64_t x) { so.lo.syn_backlog = uint32_t(x); }));
     rows.push_back({"syncookies", true, "auto|always|never  SYN cookies (Linux tcp_syncookies 1|2|0); default auto",
                     [&](std::string_view v, std::string& e) {
                         if (!tcp::parse_syncookie_mode(v, so.lo.cookies)) {
@@ -169,38 +153,13 @@ int main(int argc, char** argv)
                         }
                         return true;
                     }});
-    rows.push_back({"app-threads", true, "N  application threads (TBB workers) taking accepted connections; default 1",
-                    [&](std::string_view v, std::string& e) {
-                        uint64_t x;
-                        if (!apps::parse_u64(v, 1, 64, x, e)) {
-                            return false;
-                        }
-                        so.app_threads = unsigned(x);
-                        return true;
-                    }});
-    rows.push_back({"max-conns", true, "N  connections per lcore (pool and table); default 1048576",
-                    [&](std::string_view v, std::string& e) {
-                        uint64_t x;
-                        if (!apps::parse_u64(v, 1024, 1u << 27, x, e)) {
-                            return false;
-                        }
-                        so.capacity = uint32_t(x);
-                        return true;
-                    }});
+    rows.push_back(apps::u64_option("app-threads", "N  application threads (TBB workers) taking accepted connections; default 1", 1, 64, [&](uint64_t x) { so.app_threads = unsigned(x); }));
+    rows.push_back(apps::u64_option("max-conns", "N  connections per lcore (pool and table); default 1048576", 1024, 1u << 27, [&](uint64_t x) { so.capacity = uint32_t(x); }));
     const std::string what = "An accepting server on Floodgate: answers ARP and ping, listens on TCP ports and "
                              "hands accepted connections to application threads.";
 
-    std::vector<std::string> app_args;
-    bool after = false;
-    for (int i = 1; i < argc; i++) {
-        if (after) {
-            app_args.emplace_back(argv[i]);
-        } else if (std::string(argv[i]) == "--") {
-            after = true;
-        }
-    }
     std::string err;
-    if (!apps::parse(rows, app_args, err)) {
+    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         return 2;
     }
