@@ -14,11 +14,12 @@ ninja -C "$builddir" || { echo "tests: build failed"; echo "0 passed, 1 failed";
 log=$(mktemp)
 meson test -C "$builddir" --print-errorlogs --timeout-multiplier 2 "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-ok=$(awk '/^Ok:/{print $2}' "$log"); ok=${ok:-0}
-fail=$(awk '/^Fail:/{print $2}' "$log"); fail=${fail:-0}
-to=$(awk '/^Timeout:/{print $2}' "$log"); to=${to:-0}
-xp=$(awk '/^Unexpected Pass:/{print $2}' "$log"); xp=${xp:-0}
-skip=$(awk '/^Skipped:/{print $2}' "$log"); skip=${skip:-0}
+count() { sed -n "s/^$1: *\([0-9][0-9]*\).*/\1/p" "$log" | tail -1; }
+ok=$(count Ok); ok=${ok:-0}
+fail=$(count Fail); fail=${fail:-0}
+to=$(count Timeout); to=${to:-0}
+xp=$(count "Unexpected Pass"); xp=${xp:-0}
+skip=$(count Skipped); skip=${skip:-0}
 rm -f "$log"
 failed=$((fail + to + xp))
 if [ "${CI:-}" = "true" ] && [ "$skip" -gt 0 ]; then
