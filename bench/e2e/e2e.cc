@@ -1,0 +1,346 @@
+#include "e2e.hh"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_memcpy.h>
+#include <rte_tcp.h>
+
+#include "base/steer.hh"
+#include "base/tuple.hh"
+#include "net/tcp_hdr.hh"
+#include "port.hh"
+
+namespace fg::e2e {
+
+namespace {
+constexpr uint16_t burst = 32;             // l2fwd's MAX_PKT_BURST, as the stack uses
+constexpr uint32_t pend_cap = 128;         // blaster: frames built but not yet taken by the ring
+constexpr uint32_t frame_max = 128;        // a SYN with every option fits in 78 bytes
+constexpr uint32_t tcp_flags_off = 14 + 20 + 13; // Ethernet + IPv4 (no options) + TCP offset of the flags byte
+constexpr uint8_t synack_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+constexpr uint64_t rx_good = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+
+// Reply kinds by the TCP flags byte of a frame our stack sent (IPv4 without options).
+inline uint8_t flags_of(const rte_mbuf* m)
+{
+    return m->data_len > tcp_flags_off ? rte_pktmbuf_mtod(m, const uint8_t*)[tcp_flags_off] : 0;
+}
+
+inline void set_frame(rte_mbuf* m, const uint8_t* src, uint32_t len, bool rx_cksum_good)
+{
+    rte_memcpy(rte_pktmbuf_mtod(m, uint8_t*), src, len);
+    m->data_len = uint16_t(len);
+    m->pkt_len = len;
+    m->ol_flags = rx_cksum_good ? rx_good : 0;
+    m->packet_type = 0;
+}
+
+// Sends what the ring takes; keeps the rest at the front of pend.
+inline void tx_pending(uint16_t port, rte_mbuf** pend, uint32_t& np, blaster_stats& out)
+{
+    if (np == 0) {
+        return;
+    }
+    const uint16_t sent = rte_eth_tx_burst(port, 0, pend, uint16_t(std::min<uint32_t>(np, UINT16_MAX)));
+    if (sent < np) {
+        std::memmove(pend, pend + sent, (np - sent) * sizeof(rte_mbuf*));
+        out.tx_retries.store(out.tx_retries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    np -= sent;
+}
+
+inline void bump(std::atomic<uint64_t>& a, uint64_t n)
+{
+    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+} // namespace
+
+proc_mem read_proc_mem()
+{
+    proc_mem m;
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+            m.rss_kb = std::strtoull(line.c_str() + 6, nullptr, 10);
+        } else if (line.rfind("VmHWM:", 0) == 0) {
+            m.hwm_kb = std::strtoull(line.c_str() + 6, nullptr, 10);
+        }
+    }
+    return m;
+}
+
+std::string load_average()
+{
+    std::ifstream f("/proc/loadavg");
+    std::string a, b, c;
+    f >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+unsigned hugepages_2m_total()
+{
+    std::ifstream f("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
+    unsigned n = 0;
+    f >> n;
+    return n;
+}
+
+bool pin_this_thread(unsigned cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+double now_s()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string fmt_rate(double r)
+{
+    char b[32];
+    if (r >= 1e6) {
+        std::snprintf(b, sizeof(b), "%.2fM", r / 1e6);
+    } else if (r >= 1e3) {
+        std::snprintf(b, sizeof(b), "%.1fk", r / 1e3);
+    } else {
+        std::snprintf(b, sizeof(b), "%.0f", r);
+    }
+    return b;
+}
+
+std::vector<std::string> app_args(int argc, char** argv)
+{
+    std::vector<std::string> a;
+    bool after = false;
+    for (int i = 1; i < argc; i++) {
+        if (after) {
+            a.emplace_back(argv[i]);
+        } else if (std::strcmp(argv[i], "--") == 0) {
+            after = true;
+        }
+    }
+    return a;
+}
+
+bool start_raw_port(uint16_t port_id, rte_ether_addr& mac, std::string& error)
+{
+    glue::port_config pc;
+    pc.n_queues = 1;
+    glue::port_info pi;
+    if (!glue::port_start(port_id, pc, steering(1), pi, error)) {
+        return false;
+    }
+    mac = pi.mac;
+    return true;
+}
+
+void reflect_loop(uint16_t port_id, const std::atomic<bool>& stop, reflector_stats& out)
+{
+    rte_mbuf* pkts[burst];
+    while (!stop.load(std::memory_order_relaxed)) {
+        const uint16_t n = rte_eth_rx_burst(port_id, 0, pkts, burst);
+        if (n == 0) {
+            continue;
+        }
+        for (uint16_t i = 0; i < n; i++) {
+            auto* eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr*);
+            const rte_ether_addr t = eth->dst_addr;
+            eth->dst_addr = eth->src_addr;
+            eth->src_addr = t;
+        }
+        const uint16_t sent = rte_eth_tx_burst(port_id, 0, pkts, n);
+        if (sent < n) {
+            rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+        }
+        out.rx += n;
+        out.tx += sent;
+        out.dropped += n - sent;
+    }
+}
+
+uint32_t make_syn(const syn_spec& s, uint64_t i, uint8_t* buf)
+{
+    const uint32_t src = s.src_ip_base + uint32_t(i % s.n_src_ips);
+    const uint16_t sport = uint16_t(s.src_port_base + i / s.n_src_ips);
+    const tuple4 t = make_tuple4(src, sport, s.dst_ip, s.dst_port);
+    net::tcp_options o;
+    o.has_mss = true;
+    o.mss = 1460;
+    if (s.linux_options) {
+        o.sack_ok = true;
+        o.has_ts = true;
+        o.ts_val = uint32_t(i * 7919u + 1);
+        o.has_wscale = true;
+        o.wscale = 7;
+    }
+    const uint32_t isn = uint32_t(i * 2654435761u) ^ 0x5a5a5a5au;
+    return net::make_tcp_segment(buf, s.src_mac, s.dst_mac, t, isn, 0, RTE_TCP_SYN_FLAG, 64240, &o,
+                                 net::cksum_mode::software);
+}
+
+bool synack_to_ack(rte_mbuf* m, bool rx_cksum_good)
+{
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    if (m->data_len < 54) {
+        return false;
+    }
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + 14);
+    auto* tcp = reinterpret_cast<rte_tcp_hdr*>(d + 34);
+    if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != 0x45 ||
+        ip->next_proto_id != IPPROTO_TCP || tcp->tcp_flags != synack_flags) {
+        return false;
+    }
+    const rte_ether_addr tm = eth->dst_addr;
+    eth->dst_addr = eth->src_addr;
+    eth->src_addr = tm;
+    const rte_be32_t sip = ip->src_addr;
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = sip;
+    ip->total_length = rte_cpu_to_be_16(40);
+    ip->hdr_checksum = 0;
+    const rte_be16_t sport = tcp->src_port;
+    tcp->src_port = tcp->dst_port;
+    tcp->dst_port = sport;
+    const uint32_t their_seq = rte_be_to_cpu_32(tcp->sent_seq);
+    tcp->sent_seq = tcp->recv_ack;
+    tcp->recv_ack = rte_cpu_to_be_32(their_seq + 1);
+    tcp->data_off = 5 << 4;
+    tcp->tcp_flags = RTE_TCP_ACK_FLAG;
+    tcp->rx_win = rte_cpu_to_be_16(502);
+    tcp->cksum = 0;
+    tcp->tcp_urp = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+    m->data_len = 54;
+    m->pkt_len = 54;
+    m->ol_flags = rx_cksum_good ? rx_good : 0;
+    m->packet_type = 0;
+    return true;
+}
+
+void blast_flood(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out)
+{
+    const uint32_t flows = std::max<uint32_t>(1, c.flows);
+    std::vector<uint8_t> table(std::size_t(flows) * frame_max);
+    std::vector<uint8_t> lens(flows);
+    for (uint32_t i = 0; i < flows; i++) {
+        lens[i] = uint8_t(make_syn(c.syn, i, &table[std::size_t(i) * frame_max]));
+    }
+    rte_mbuf* pend[pend_cap];
+    uint32_t np = 0;
+    uint32_t next = 0;
+    rte_mbuf* rx[burst];
+    while (!stop.load(std::memory_order_relaxed)) {
+        const uint16_t n = rte_eth_rx_burst(c.port_id, 0, rx, burst);
+        if (n > 0) {
+            uint64_t sa = 0;
+            uint64_t rst = 0;
+            for (uint16_t i = 0; i < n; i++) {
+                const uint8_t f = flags_of(rx[i]);
+                sa += f == synack_flags;
+                rst += (f & RTE_TCP_RST_FLAG) != 0;
+                if (np < pend_cap) {
+                    // The reply's mbuf becomes the next SYN.
+                    set_frame(rx[i], &table[std::size_t(next) * frame_max], lens[next], c.syn.rx_cksum_good);
+                    next = next + 1 == flows ? 0 : next + 1;
+                    pend[np++] = rx[i];
+                } else {
+                    rte_pktmbuf_free(rx[i]);
+                }
+            }
+            bump(out.synack, sa);
+            bump(out.rst, rst);
+            bump(out.other, n - sa - rst);
+        }
+        if (np < burst) {
+            rte_mbuf* fresh[burst];
+            const uint32_t want = burst - np;
+            if (rte_pktmbuf_alloc_bulk(c.pool, fresh, want) == 0) {
+                for (uint32_t i = 0; i < want; i++) {
+                    set_frame(fresh[i], &table[std::size_t(next) * frame_max], lens[next], c.syn.rx_cksum_good);
+                    next = next + 1 == flows ? 0 : next + 1;
+                    pend[np++] = fresh[i];
+                }
+            }
+        }
+        const uint32_t before = np;
+        tx_pending(c.port_id, pend, np, out);
+        bump(out.syn_sent, before - np);
+    }
+    if (np > 0) {
+        rte_pktmbuf_free_bulk(pend, np);
+    }
+}
+
+void blast_handshakes(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out)
+{
+    rte_mbuf* pend[pend_cap];
+    uint32_t np = 0;
+    uint64_t next = 0;   // next connection to open
+    uint64_t built = 0;  // SYNs built (sent or pending)
+    uint64_t replies = 0; // replies received (each ends one SYN's wait)
+    rte_mbuf* rx[burst];
+    while (!stop.load(std::memory_order_relaxed)) {
+        const uint16_t n = rte_eth_rx_burst(c.port_id, 0, rx, burst);
+        if (n > 0) {
+            uint64_t sa = 0;
+            uint64_t rst = 0;
+            for (uint16_t i = 0; i < n; i++) {
+                const uint8_t f = flags_of(rx[i]);
+                if (f == synack_flags && np < pend_cap && synack_to_ack(rx[i], c.syn.rx_cksum_good)) {
+                    sa++;
+                    pend[np++] = rx[i];
+                    continue;
+                }
+                rst += (f & RTE_TCP_RST_FLAG) != 0;
+                rte_pktmbuf_free(rx[i]);
+            }
+            replies += n;
+            bump(out.synack, sa);
+            bump(out.acks_sent, sa);
+            bump(out.rst, rst);
+            bump(out.other, n - sa - rst);
+        }
+        const uint64_t in_flight = built - replies;
+        if (next < c.connections && in_flight < c.window && np < burst) {
+            const uint32_t want = uint32_t(std::min<uint64_t>({burst - np, c.window - in_flight, c.connections - next}));
+            rte_mbuf* fresh[burst];
+            if (rte_pktmbuf_alloc_bulk(c.pool, fresh, want) == 0) {
+                for (uint32_t i = 0; i < want; i++) {
+                    const uint32_t len = make_syn(c.syn, next++, rte_pktmbuf_mtod(fresh[i], uint8_t*));
+                    fresh[i]->data_len = uint16_t(len);
+                    fresh[i]->pkt_len = len;
+                    fresh[i]->ol_flags = c.syn.rx_cksum_good ? rx_good : 0;
+                    pend[np++] = fresh[i];
+                }
+                built += want;
+                bump(out.syn_sent, want);
+            }
+        }
+        tx_pending(c.port_id, pend, np, out);
+        if (next == c.connections && built == replies && np == 0) {
+            out.done.store(true, std::memory_order_release);
+            break;
+        }
+    }
+    if (np > 0) {
+        rte_pktmbuf_free_bulk(pend, np);
+    }
+}
+
+} // namespace fg::e2e

@@ -1,0 +1,106 @@
+// Shared pieces of the end-to-end benchmarks (bench-e2e-handshake,
+// bench-e2e-synflood, bench-e2e-memory): each is a whole program run by hand,
+// `bench-e2e-x [EAL options] -- [options]`, that measures Floodgate and a
+// baseline in the same run and prints the ratio (these 2-core machines are too
+// noisy for absolute figures to mean much from one run to the next).
+//
+// What is here:
+//  * raw ring-pair ports (no stack on them) and a peer lcore that does what a
+//    trivial responder does -- rx_burst, swap MACs, tx_burst: the ring-port
+//    floor every Floodgate figure is compared against;
+//  * the blaster, one lcore that plays a whole population of clients against
+//    a port: in `flood` mode it keeps the port's rx ring full of SYNs built
+//    from a table of pre-made frames (each reply's mbuf is rebuilt into the
+//    next SYN: no allocation in steady state) and counts what comes back; in
+//    `handshake` mode it opens connections 0..N-1 once each, turning every
+//    SYN-ACK into the third ACK in place, with a bounded window of SYNs in
+//    flight so the responder's tx ring can never overflow (nothing is lost);
+//  * process memory (VmRSS/VmHWM), CPU pinning, load average, rate formatting.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+namespace fg::e2e {
+
+// ---- process and machine ----
+struct proc_mem {
+    uint64_t rss_kb = 0; // VmRSS
+    uint64_t hwm_kb = 0; // VmHWM (peak RSS)
+};
+proc_mem read_proc_mem();
+std::string load_average();                  // "/proc/loadavg"'s first three fields
+unsigned hugepages_2m_total();               // nr_hugepages
+bool pin_this_thread(unsigned cpu);
+double now_s();                              // steady clock, seconds
+std::string fmt_rate(double per_s);          // 1.23M, 45.6k
+std::vector<std::string> app_args(int argc, char** argv); // argv after "--"
+
+// ---- raw ports ----
+// Configures and starts a ring port with one queue pair for a raw (non-stack)
+// user; returns its MAC. False with `error`.
+bool start_raw_port(uint16_t port_id, rte_ether_addr& mac, std::string& error);
+
+// The ring-port floor: on the calling lcore, rx_burst from (port, 0), swap the
+// Ethernet addresses of each frame, tx_burst back (frames the ring refuses are
+// freed and counted), until `stop`.
+struct reflector_stats {
+    uint64_t rx = 0;
+    uint64_t tx = 0;
+    uint64_t dropped = 0;
+};
+void reflect_loop(uint16_t port_id, const std::atomic<bool>& stop, reflector_stats& out);
+
+// ---- SYN frames ----
+struct syn_spec {
+    rte_ether_addr src_mac{};
+    rte_ether_addr dst_mac{};
+    uint32_t dst_ip = 0;        // host order
+    uint16_t dst_port = 80;
+    uint32_t src_ip_base = 0;   // host order; sources are src_ip_base + (i % n_src_ips)
+    uint32_t n_src_ips = 65536;
+    uint16_t src_port_base = 1024; // source port = base + i / n_src_ips
+    bool linux_options = true;  // MSS, SACK-permitted, timestamps, window scale (as Linux sends); else MSS only
+    bool rx_cksum_good = false; // mark frames as a NIC with rx checksum offload would (classify skips the sums)
+};
+// Frame of SYN i (unique 4-tuple per i < n_src_ips * (65536 - src_port_base)).
+// Returns its length (<= 128).
+uint32_t make_syn(const syn_spec& s, uint64_t i, uint8_t* buf);
+// Rewrites the SYN-ACK in `m` (as our stack built it in place) into the
+// client's third ACK: addresses swapped, SEQ = their ACK, ACK = their SEQ+1,
+// no options, checksums in software. False if m is not a SYN-ACK.
+bool synack_to_ack(rte_mbuf* m, bool rx_cksum_good);
+
+// ---- the blaster ----
+struct blaster_config {
+    uint16_t port_id = 0;
+    rte_mempool* pool = nullptr;
+    syn_spec syn;
+    uint32_t flows = 16384;      // flood: distinct SYN frames cycled through
+    uint64_t connections = 0;    // handshake: open 0..connections-1 once each
+    uint32_t window = 2048;      // handshake: most SYNs without a reply yet (< the ring's 4096)
+};
+
+// Written by the blaster lcore only; others read (relaxed, a few packets old).
+struct alignas(64) blaster_stats {
+    std::atomic<uint64_t> syn_sent{0};
+    std::atomic<uint64_t> synack{0};     // SYN-ACKs received
+    std::atomic<uint64_t> rst{0};        // RSTs received
+    std::atomic<uint64_t> other{0};      // anything else received
+    std::atomic<uint64_t> acks_sent{0};  // handshake: third ACKs sent
+    std::atomic<uint64_t> tx_retries{0}; // tx bursts the ring did not fully take (kept, sent again)
+    std::atomic<bool> done{false};       // handshake: all N answered and acknowledged
+};
+
+// Floods SYNs until `stop`.
+void blast_flood(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out);
+// Opens c.connections handshakes (SYN, SYN-ACK, ACK) until all are acknowledged or `stop`.
+void blast_handshakes(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out);
+
+} // namespace fg::e2e

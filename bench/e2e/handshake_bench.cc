@@ -1,0 +1,444 @@
+// bench-e2e-handshake: full TCP handshakes per second, Floodgate against the
+// Linux kernel, on the same machine in one run.
+//
+//   bench-e2e-handshake -l 0-1 -- [--seconds S] [--only fg|kernel] [--concurrency N]
+//       [--kernel-inflight N] [--src-ips N] [--json FILE]
+//
+// (a) Floodgate: a client stack on lcore 0 and a responder stack on lcore 1,
+//     wired back to back by a ring pair (what `fg-loadgen --responder` runs).
+//     The client's bulk generator opens connections as fast as it can (up to
+//     --concurrency in SYN-SENT), from --src-ips source addresses, and closes
+//     each with RST once ESTABLISHED; the responder answers with SYN cookies
+//     (always) and accepts on the lcore (accept_action::hold). Reported:
+//     established/s and the responder's SYN-ACKs/s.
+// (b) The kernel: a client thread pinned to CPU 0 keeps --kernel-inflight
+//     non-blocking connect()s to 127.0.0.1 in flight (epoll), a server thread
+//     pinned to CPU 1 accept()s; both close with SO_LINGER 0 (RST: no
+//     TIME-WAIT, ports never run out). Reported: accepted/s.
+// Printed last: the ratio Floodgate / kernel, with the load average.
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <rte_lcore.h>
+
+#include "common/options.hh"
+#include "common/runtime.hh"
+#include "e2e.hh"
+#include "eal.hh"
+#include "port.hh"
+
+using namespace fg;
+
+namespace {
+
+struct options {
+    double seconds = 5;
+    std::string only;              // "", "fg", "kernel"
+    // Floodgate client: most connections in SYN-SENT at once. Each costs up to
+    // three frames (SYN, ACK, RST) in the 4096-frame ring towards the responder:
+    // more than ~1300 and the ring refuses SYNs (lost, retransmitted after 1 s).
+    uint32_t concurrency = 1024;
+    double cps = 1e9;              // Floodgate client: token bucket rate (as fast as it goes)
+    uint32_t src_ips = 256;        // Floodgate client: source addresses (28k ports each)
+    uint32_t kernel_inflight = 4096; // kernel client: connect()s in flight
+    std::string json;
+};
+
+double median(std::vector<double> v)
+{
+    if (v.empty()) {
+        return 0;
+    }
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// ---- (a) Floodgate ----
+struct fg_result {
+    bool ok = false;
+    double elapsed = 0;
+    uint64_t established = 0;
+    uint64_t attempted = 0;
+    uint64_t synacks = 0;        // responder SYN-ACKs sent
+    uint64_t cookies_ok = 0;     // responder cookie ACKs accepted
+    uint64_t timeouts = 0;
+    uint64_t syn_retransmits = 0;
+    uint64_t tx_dropped = 0;     // both stacks: frames the ring refused
+    std::vector<double> est_per_s; // one sample per second
+    double median_est = 0;
+};
+
+fg_result run_floodgate(const options& o)
+{
+    fg_result r;
+    std::vector<unsigned> lcores;
+    unsigned id;
+    RTE_LCORE_FOREACH(id) { lcores.push_back(id); }
+    std::string err;
+    uint16_t pa = 0;
+    uint16_t pb = 0;
+    if (!glue::make_ring_pair("hsrp", 1, 0, pa, pb, err)) {
+        std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
+        return r;
+    }
+    const uint32_t server_ip = ipv4(198, 18, 0, 2);
+    core::stack_config rc;
+    rc.name = "hs_resp";
+    rc.port_id = pb;
+    rc.lcores = {lcores[1]};
+    rc.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
+    auto resp = core::stack::create(rc, err);
+    if (!resp) {
+        std::fprintf(stderr, "bench-e2e-handshake: responder: %s\n", err.c_str());
+        return r;
+    }
+    tcp::listen_options lo;
+    lo.cookies = tcp::syncookie_mode::always;
+    lo.on_accept = tcp::accept_action::hold;
+    int rcode = 0;
+    auto l = resp->listen(0, 80, lo, rcode, err);
+    if (!l) {
+        std::fprintf(stderr, "bench-e2e-handshake: listen: %s\n", err.c_str());
+        return r;
+    }
+    core::stack_config cc;
+    cc.name = "hs_client";
+    cc.port_id = pa;
+    cc.lcores = {lcores[0]};
+    const uint32_t first = ipv4(198, 18, 1, 0);
+    cc.addrs.push_back(route::addr_range{first, first + o.src_ips - 1, 16});
+    cc.active.gen.close = tcp::close_mode::rst;
+    cc.active.gen.cps = o.cps;
+    cc.active.gen.concurrency = o.concurrency;
+    cc.active.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
+    for (uint32_t a = 0; a < o.src_ips; a++) {
+        cc.active.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
+    }
+    auto st = core::stack::create(cc, err);
+    if (!st) {
+        std::fprintf(stderr, "bench-e2e-handshake: client: %s\n", err.c_str());
+        return r;
+    }
+
+    apps::run_options ro;
+    ro.duration_s = o.seconds;
+    ro.stats_interval_s = 1;
+    uint64_t last = 0;
+    ro.stats_line = [&](double t, double iv) {
+        const uint64_t est = st->tcp_total(tcp::ctr::established);
+        const double rate = double(est - last) / iv;
+        r.est_per_s.push_back(rate);
+        last = est;
+        char b[200];
+        std::snprintf(b, sizeof(b), "  [fg %4.1fs] established %s/s, SYN-ACKs %s total, timeouts %lu", t,
+                      e2e::fmt_rate(rate).c_str(), e2e::fmt_rate(double(resp->tcp_total(tcp::ctr::synack_sent))).c_str(),
+                      (unsigned long)st->tcp_total(tcp::ctr::timed_out));
+        return std::string(b);
+    };
+    r.elapsed = apps::run({st.get(), resp.get()}, ro);
+    r.established = st->tcp_total(tcp::ctr::established);
+    r.attempted = st->tcp_total(tcp::ctr::attempted);
+    r.timeouts = st->tcp_total(tcp::ctr::timed_out);
+    r.syn_retransmits = st->tcp_total(tcp::ctr::syn_retransmits);
+    r.synacks = resp->tcp_total(tcp::ctr::synack_sent);
+    r.cookies_ok = resp->tcp_total(tcp::ctr::cookies_accepted);
+    r.tx_dropped = st->core_total(core::ctr::tx_dropped) + resp->core_total(core::ctr::tx_dropped);
+    // The first second includes the ramp-up: the median of the others.
+    std::vector<double> steady(r.est_per_s.size() > 1 ? r.est_per_s.begin() + 1 : r.est_per_s.begin(),
+                               r.est_per_s.end());
+    r.median_est = median(steady);
+    resp->unlisten(*l);
+    l.reset();
+    glue::port_stop(pa);
+    glue::port_stop(pb);
+    st.reset();
+    resp.reset();
+    r.ok = true;
+    return r;
+}
+
+// ---- (b) the kernel ----
+struct kernel_result {
+    bool ok = false;
+    double elapsed = 0;
+    uint64_t accepted = 0;
+    uint64_t connected = 0;   // client saw the connect complete (EPOLLOUT without error)
+    uint64_t reset_first = 0; // client saw the server's RST (after accept) before its own EPOLLOUT
+    uint64_t failures = 0;    // socket()/connect() failed
+    std::vector<double> acc_per_s;
+    double median_acc = 0;
+};
+
+void set_linger0(int fd)
+{
+    const linger lg{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+kernel_result run_kernel(const options& o)
+{
+    kernel_result r;
+    const int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (lfd < 0) {
+        std::perror("socket");
+        return r;
+    }
+    const int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = 0;
+    if (bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 || listen(lfd, 65535) != 0) {
+        std::perror("bind/listen");
+        close(lfd);
+        return r;
+    }
+    socklen_t sl = sizeof(sa);
+    getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &sl);
+
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> accepted{0};
+    std::atomic<uint64_t> connected{0};
+    std::atomic<uint64_t> reset_first{0};
+    std::atomic<uint64_t> failures{0};
+    std::thread server([&] {
+        e2e::pin_this_thread(1);
+        while (!stop.load(std::memory_order_relaxed)) {
+            const int fd = accept4(lfd, nullptr, nullptr, 0);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED) {
+                    continue;
+                }
+                break; // shutdown() of the listener at the end: EINVAL
+            }
+            set_linger0(fd);
+            close(fd);
+            accepted.fetch_add(1, std::memory_order_relaxed);
+        }
+    });
+    std::thread client([&] {
+        e2e::pin_this_thread(0);
+        const int ep = epoll_create1(0);
+        std::vector<epoll_event> evs(512);
+        uint32_t in_flight = 0;
+        std::vector<int> open_fds;
+        while (!stop.load(std::memory_order_relaxed)) {
+            while (in_flight < o.kernel_inflight) {
+                const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                if (fd < 0) {
+                    failures.fetch_add(1, std::memory_order_relaxed);
+                    break;
+                }
+                set_linger0(fd);
+                if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0 && errno != EINPROGRESS) {
+                    failures.fetch_add(1, std::memory_order_relaxed);
+                    close(fd);
+                    break;
+                }
+                epoll_event ev{};
+                ev.events = EPOLLOUT;
+                ev.data.fd = fd;
+                epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+                in_flight++;
+            }
+            const int n = epoll_wait(ep, evs.data(), int(evs.size()), 10);
+            for (int i = 0; i < n; i++) {
+                if (evs[i].events & EPOLLERR) {
+                    reset_first.fetch_add(1, std::memory_order_relaxed);
+                } else {
+                    connected.fetch_add(1, std::memory_order_relaxed);
+                }
+                close(evs[i].data.fd); // also leaves the epoll set
+                in_flight--;
+            }
+        }
+        close(ep);
+        // Sockets still connecting are closed with the process (few thousand).
+    });
+    const double t0 = e2e::now_s();
+    uint64_t last = 0;
+    for (double next = 1; next <= o.seconds + 1e-9; next += 1) {
+        while (e2e::now_s() - t0 < next) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        const uint64_t a = accepted.load(std::memory_order_relaxed);
+        r.acc_per_s.push_back(double(a - last));
+        std::printf("  [kernel %4.1fs] accepted %s/s, client saw connected %lu, reset first %lu, failures %lu\n",
+                    next, e2e::fmt_rate(double(a - last)).c_str(), (unsigned long)connected.load(),
+                    (unsigned long)reset_first.load(), (unsigned long)failures.load());
+        std::fflush(stdout);
+        last = a;
+    }
+    stop.store(true);
+    r.elapsed = e2e::now_s() - t0;
+    r.accepted = accepted.load();
+    shutdown(lfd, SHUT_RDWR);
+    client.join();
+    server.join();
+    close(lfd);
+    r.connected = connected.load();
+    r.reset_first = reset_first.load();
+    r.failures = failures.load();
+    std::vector<double> steady(r.acc_per_s.size() > 1 ? r.acc_per_s.begin() + 1 : r.acc_per_s.begin(),
+                               r.acc_per_s.end());
+    r.median_acc = median(steady);
+    r.ok = true;
+    return r;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    options o;
+    std::vector<apps::option> rows;
+    rows.push_back({"seconds", true, "S  length of each part; default 5",
+                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 3600, o.seconds, e); }});
+    rows.push_back({"only", true, "fg|kernel  run one part only", [&](std::string_view v, std::string& e) {
+                        if (v != "fg" && v != "kernel") {
+                            e = "expected fg or kernel";
+                            return false;
+                        }
+                        o.only = std::string(v);
+                        return true;
+                    }});
+    rows.push_back({"concurrency", true, "N  Floodgate client: most connections in SYN-SENT; default 1024 (the ring holds 4096 frames)",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 1u << 24, x, e)) {
+                            return false;
+                        }
+                        o.concurrency = uint32_t(x);
+                        return true;
+                    }});
+    rows.push_back({"cps", true, "N  Floodgate client: connections per second asked for; default 1e9 (no limit)",
+                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 1e10, o.cps, e); }});
+    rows.push_back({"src-ips", true, "N  Floodgate client: source addresses; default 256",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 65000, x, e)) {
+                            return false;
+                        }
+                        o.src_ips = uint32_t(x);
+                        return true;
+                    }});
+    rows.push_back({"kernel-inflight", true, "N  kernel client: connect()s in flight; default 4096",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 60000, x, e)) {
+                            return false;
+                        }
+                        o.kernel_inflight = uint32_t(x);
+                        return true;
+                    }});
+    rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
+                        o.json = std::string(v);
+                        return true;
+                    }});
+    bool help = false;
+    rows.push_back({"help", false, "this text", [&](std::string_view, std::string&) {
+                        help = true;
+                        return true;
+                    }});
+    std::string err;
+    if (!apps::parse(rows, e2e::app_args(argc, argv), err)) {
+        std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
+        return 2;
+    }
+    if (help) {
+        std::printf("%s", apps::usage("bench-e2e-handshake",
+                                      "Handshakes per second: Floodgate client + responder lcores on a ring pair vs "
+                                      "the kernel's loopback connect()+accept(), same machine, one run.",
+                                      rows)
+                              .c_str());
+        return 0;
+    }
+    glue::eal_result eal = glue::eal_start(argc, argv, 2048);
+    if (!eal.ok) {
+        std::fprintf(stderr, "bench-e2e-handshake: %s\n", eal.error.c_str());
+        return 1;
+    }
+    if (rte_lcore_count() < 2) {
+        std::fprintf(stderr, "bench-e2e-handshake: needs 2 lcores (EAL -l 0-1)\n");
+        return 2;
+    }
+    std::printf("bench-e2e-handshake: %s, nr_hugepages %u, load average %s, %.0f s per part\n",
+                eal.hugepages ? "hugepages" : "no hugepages", e2e::hugepages_2m_total(), e2e::load_average().c_str(),
+                o.seconds);
+    fg_result f;
+    kernel_result k;
+    if (o.only != "kernel") {
+        std::printf("(a) Floodgate: client lcore + responder lcore, ring pair, cookies always, close rst, "
+                    "concurrency %u, %u source addresses\n",
+                    o.concurrency, o.src_ips);
+        std::fflush(stdout);
+        f = run_floodgate(o);
+        if (!f.ok) {
+            return 1;
+        }
+        std::printf("    established %lu in %.2f s = %s/s (steady median %s/s), attempted %lu, timed out %lu, "
+                    "SYN retransmits %lu, responder SYN-ACKs %s/s, cookies accepted %lu, tx refused %lu\n",
+                    (unsigned long)f.established, f.elapsed, e2e::fmt_rate(double(f.established) / f.elapsed).c_str(),
+                    e2e::fmt_rate(f.median_est).c_str(), (unsigned long)f.attempted, (unsigned long)f.timeouts,
+                    (unsigned long)f.syn_retransmits, e2e::fmt_rate(double(f.synacks) / f.elapsed).c_str(),
+                    (unsigned long)f.cookies_ok, (unsigned long)f.tx_dropped);
+    }
+    if (o.only != "fg") {
+        std::printf("(b) kernel: loopback, client thread on CPU 0 (%u in flight, epoll), server thread on CPU 1 "
+                    "(accept), SO_LINGER 0 on both\n",
+                    o.kernel_inflight);
+        std::fflush(stdout);
+        k = run_kernel(o);
+        if (!k.ok) {
+            return 1;
+        }
+        std::printf("    accepted %lu in %.2f s = %s/s (steady median %s/s); client saw connected %lu, reset first "
+                    "%lu, failures %lu\n",
+                    (unsigned long)k.accepted, k.elapsed, e2e::fmt_rate(double(k.accepted) / k.elapsed).c_str(),
+                    e2e::fmt_rate(k.median_acc).c_str(), (unsigned long)k.connected, (unsigned long)k.reset_first,
+                    (unsigned long)k.failures);
+    }
+    const double fg_rate = f.ok ? double(f.established) / f.elapsed : 0;
+    const double k_rate = k.ok ? double(k.accepted) / k.elapsed : 0;
+    if (f.ok && k.ok && k_rate > 0 && k.median_acc > 0) {
+        std::printf("RATIO Floodgate / kernel: %.1fx (whole runs), %.1fx (steady medians); load average now %s\n",
+                    fg_rate / k_rate, f.median_est / k.median_acc, e2e::load_average().c_str());
+    }
+    if (!o.json.empty()) {
+        apps::json_object j;
+        j.add("bench", std::string("e2e-handshake"));
+        j.add("hugepages", uint64_t(eal.hugepages));
+        j.add("load_average", e2e::load_average());
+        if (f.ok) {
+            j.add("fg_established_per_s", fg_rate);
+            j.add("fg_established_per_s_median", f.median_est);
+            j.add("fg_synack_per_s", double(f.synacks) / f.elapsed);
+            j.add("fg_timed_out", f.timeouts);
+        }
+        if (k.ok) {
+            j.add("kernel_accepted_per_s", k_rate);
+            j.add("kernel_accepted_per_s_median", k.median_acc);
+        }
+        if (f.ok && k.ok && k_rate > 0) {
+            j.add("ratio", fg_rate / k_rate);
+        }
+        if (!j.write(o.json, err)) {
+            std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
+        }
+    }
+    glue::eal_stop();
+    return 0;
+}

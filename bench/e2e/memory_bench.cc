@@ -1,0 +1,373 @@
+// bench-e2e-memory: bytes per connection with 10 million connections open on
+// one side, against the 128-byte budget.
+//
+//   bench-e2e-memory -l 0-1 -- [--connections N] [--capacity N] [--pair] [--cps N]
+//       [--timeout S] [--json FILE]
+//
+// Default (passive side): a responder stack on lcore 1 (SYN cookies always,
+// accept_action::hold) and the blaster on lcore 0, which opens connections
+// 0..N-1 once each -- SYN, SYN-ACK, and the third ACK built from the SYN-ACK
+// -- from 65536 source addresses, with at most 2048 SYNs unanswered so no
+// frame is ever lost. Every cookie ACK makes an ESTABLISHED connection that
+// the responder holds.
+// --pair: both sides are Floodgate stacks on a ring pair (as fg-loadgen
+// --responder): the client's generator opens N connections with close mode
+// hold from 1024 source addresses, the responder holds them too.
+//
+// Reported per side: pool (64-byte conn blocks + 4-byte generation words),
+// established table and timer wheel bytes, as the library accounts them for
+// the engine's capacity (a standalone pool and table of the same capacity;
+// the wheel's fixed slot heads), divided by the connections actually open;
+// and the process's RSS growth per connection (everything: DPDK, rings,
+// the active side's port allocator and hold queue).
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "common/options.hh"
+#include "common/runtime.hh"
+#include "e2e.hh"
+#include "eal.hh"
+#include "port.hh"
+#include "table/conn_table.hh"
+#include "table/pool.hh"
+#include "tcp/conn.hh"
+#include "timer/wheel.hh"
+
+using namespace fg;
+
+namespace {
+
+constexpr double budget_bytes = 128; // the project's per-connection target, table included
+
+struct options {
+    uint64_t connections = 10'000'000;
+    uint64_t capacity = 0; // 0: = connections
+    bool pair = false;
+    double cps = 5e5;      // --pair: the client generator's rate (a full ring loses SYNs: 1 s retransmit)
+    double timeout = 600;
+    std::string json;
+};
+
+struct side_memory {
+    std::size_t pool = 0;
+    std::size_t table = 0;
+    std::size_t wheel = 0;
+    std::size_t total() const { return pool + table + wheel; }
+};
+
+// The engine's own structures for `capacity`, as the library accounts them.
+side_memory engine_memory(uint32_t capacity)
+{
+    side_memory m;
+    {
+        table::pool<tcp::conn> p;
+        if (p.init(capacity, 0, false)) { // not populated: only the size is wanted
+            m.pool = p.memory_bytes();
+        }
+    }
+    {
+        table::conn_table t;
+        if (t.init(capacity)) {
+            m.table = t.memory_bytes();
+        }
+    }
+    m.wheel = std::size_t(timer::wheel::n_slots) * 8; // wheel.hh: slot heads, 8 bytes each; links live in the conns
+    return m;
+}
+
+int stack_main(void* p)
+{
+    auto* st = static_cast<core::stack*>(p);
+    return st->run_lcore(rte_lcore_id());
+}
+
+uint64_t conns_of(const core::stack& st)
+{
+    uint64_t n = 0;
+    for (uint16_t i = 0; i < st.n_lcores(); i++) {
+        n += st.lc(i).tcp.conns_in_use();
+    }
+    return n;
+}
+
+void print_side(const char* name, const side_memory& m, uint64_t conns, uint64_t capacity)
+{
+    const double n = double(conns ? conns : 1);
+    std::printf("  %-9s %lu connections (capacity %lu): pool %.1f B + table %.1f B + wheel %.2f B = %.1f B per "
+                "connection (budget %.0f B: %s)\n",
+                name, (unsigned long)conns, (unsigned long)capacity, double(m.pool) / n, double(m.table) / n,
+                double(m.wheel) / n, double(m.total()) / n, budget_bytes,
+                double(m.total()) / n <= budget_bytes ? "within" : "OVER");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    options o;
+    std::vector<apps::option> rows;
+    rows.push_back({"connections", true, "N  connections to open and hold; default 10000000",
+                    [&](std::string_view v, std::string& e) {
+                        return apps::parse_u64(v, 1, 100'000'000, o.connections, e);
+                    }});
+    rows.push_back({"capacity", true, "N  engine capacity (pool and table); default = --connections",
+                    [&](std::string_view v, std::string& e) { return apps::parse_u64(v, 1024, 1u << 30, o.capacity, e); }});
+    rows.push_back({"pair", false, "both sides Floodgate stacks (client generator with close hold)",
+                    [&](std::string_view, std::string&) {
+                        o.pair = true;
+                        return true;
+                    }});
+    rows.push_back({"cps", true, "N  --pair: client connections per second; default 500000",
+                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 1e9, o.cps, e); }});
+    rows.push_back({"timeout", true, "S  give up filling after this long; default 600",
+                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 36000, o.timeout, e); }});
+    rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
+                        o.json = std::string(v);
+                        return true;
+                    }});
+    bool help = false;
+    rows.push_back({"help", false, "this text", [&](std::string_view, std::string&) {
+                        help = true;
+                        return true;
+                    }});
+    std::string err;
+    if (!apps::parse(rows, e2e::app_args(argc, argv), err)) {
+        std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
+        return 2;
+    }
+    if (help) {
+        std::printf("%s", apps::usage("bench-e2e-memory",
+                                      "Bytes per connection with N (10M) connections held by one engine, against "
+                                      "the 128-byte budget; RSS growth per connection.",
+                                      rows)
+                              .c_str());
+        return 0;
+    }
+    if (o.capacity == 0) {
+        o.capacity = o.connections;
+    }
+    glue::eal_result eal = glue::eal_start(argc, argv, 1024);
+    if (!eal.ok) {
+        std::fprintf(stderr, "bench-e2e-memory: %s\n", eal.error.c_str());
+        return 1;
+    }
+    const unsigned main_lc = rte_get_main_lcore();
+    const unsigned peer = rte_get_next_lcore(main_lc, 1, 0);
+    if (rte_lcore_count() < 2 || peer >= RTE_MAX_LCORE) {
+        std::fprintf(stderr, "bench-e2e-memory: needs 2 lcores (EAL -l 0-1)\n");
+        return 2;
+    }
+    std::printf("bench-e2e-memory: %s, load average %s, %lu connections, capacity %lu, %s\n",
+                eal.hugepages ? "hugepages" : "no hugepages", e2e::load_average().c_str(),
+                (unsigned long)o.connections, (unsigned long)o.capacity,
+                o.pair ? "both sides Floodgate (--pair)" : "passive side (blaster clients)");
+    std::fflush(stdout);
+
+    uint16_t pa = 0;
+    uint16_t pb = 0;
+    if (!glue::make_ring_pair("memrp", 1, 0, pa, pb, err)) {
+        std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
+        return 1;
+    }
+    rte_ether_addr ma{};
+    if (!o.pair && !e2e::start_raw_port(pa, ma, err)) {
+        std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
+        return 1;
+    }
+    const e2e::proc_mem m0 = e2e::read_proc_mem();
+    const double t_create = e2e::now_s();
+    const uint32_t server_ip = ipv4(198, 18, 0, 2);
+    core::stack_config rc;
+    rc.name = "mem_resp";
+    rc.port_id = pb;
+    rc.lcores = {peer};
+    rc.gratuitous_arp = o.pair;
+    rc.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
+    rc.tcp.capacity = uint32_t(o.capacity);
+    auto resp = core::stack::create(rc, err);
+    if (!resp) {
+        std::fprintf(stderr, "bench-e2e-memory: responder: %s\n", err.c_str());
+        return 1;
+    }
+    tcp::listen_options lo;
+    lo.cookies = tcp::syncookie_mode::always;
+    lo.on_accept = tcp::accept_action::hold;
+    int rcode = 0;
+    auto l = resp->listen(0, 80, lo, rcode, err);
+    if (!l) {
+        std::fprintf(stderr, "bench-e2e-memory: listen: %s\n", err.c_str());
+        return 1;
+    }
+    std::unique_ptr<core::stack> cli;
+    if (o.pair) {
+        core::stack_config cc;
+        cc.name = "mem_client";
+        cc.port_id = pa;
+        cc.lcores = {main_lc};
+        const uint32_t first = ipv4(198, 18, 4, 0); // 1024 addresses: 198.18.4.0 - 198.18.7.255
+        cc.addrs.push_back(route::addr_range{first, first + 1023, 16});
+        cc.tcp.capacity = uint32_t(o.capacity);
+        cc.active.gen.close = tcp::close_mode::hold;
+        cc.active.gen.hold_ms = 0;
+        cc.active.gen.cps = o.cps;
+        cc.active.gen.total = o.connections;
+        cc.active.gen.concurrency = 0;
+        cc.active.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
+        for (uint32_t a = 0; a < 1024; a++) {
+            cc.active.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
+        }
+        cli = core::stack::create(cc, err);
+        if (!cli) {
+            std::fprintf(stderr, "bench-e2e-memory: client: %s\n", err.c_str());
+            return 1;
+        }
+    }
+    const e2e::proc_mem m1 = e2e::read_proc_mem();
+    std::printf("  stacks created in %.2f s; RSS %.1f MB -> %.1f MB\n", e2e::now_s() - t_create,
+                double(m0.rss_kb) / 1024, double(m1.rss_kb) / 1024);
+    std::fflush(stdout);
+
+    // Fill.
+    const double t0 = e2e::now_s();
+    bool filled = false;
+    if (!o.pair) {
+        rte_eal_remote_launch(stack_main, resp.get(), peer);
+        std::atomic<bool> stop{false};
+        e2e::blaster_stats bs;
+        e2e::blaster_config bc;
+        bc.port_id = pa;
+        bc.pool = glue::mbuf_pool(0, 0, err);
+        bc.connections = o.connections;
+        bc.window = 2048;
+        bc.syn.src_mac = ma;
+        bc.syn.dst_mac = resp->mac();
+        bc.syn.dst_ip = server_ip;
+        bc.syn.dst_port = 80;
+        bc.syn.src_ip_base = ipv4(198, 19, 0, 0);
+        bc.syn.n_src_ips = 65536;
+        bc.syn.src_port_base = 1024;
+        bc.syn.linux_options = false; // MSS only: the third ACK needs no timestamp echo
+        std::thread sampler([&] {
+            uint64_t last = 0;
+            double next = t0 + 1;
+            while (!bs.done.load(std::memory_order_acquire) && e2e::now_s() - t0 < o.timeout) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                if (e2e::now_s() >= next) {
+                    const uint64_t a = bs.acks_sent.load(std::memory_order_relaxed);
+                    std::printf("  [%5.1fs] handshakes %s/s, %lu done\n", next - t0,
+                                e2e::fmt_rate(double(a - last)).c_str(), (unsigned long)a);
+                    std::fflush(stdout);
+                    last = a;
+                    next += 1;
+                }
+            }
+            stop.store(true);
+        });
+        e2e::blast_handshakes(bc, stop, bs);
+        sampler.join();
+        // The last third ACKs may still sit in the responder's rx ring.
+        const double wait_end = e2e::now_s() + 2;
+        while (conns_of(*resp) < o.connections && e2e::now_s() < wait_end) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        filled = bs.done.load();
+        std::printf("  blaster: SYNs %lu, SYN-ACKs %lu, ACKs %lu, RSTs %lu, other %lu\n",
+                    (unsigned long)bs.syn_sent.load(), (unsigned long)bs.synack.load(),
+                    (unsigned long)bs.acks_sent.load(), (unsigned long)bs.rst.load(), (unsigned long)bs.other.load());
+    } else {
+        apps::run_options ro;
+        ro.duration_s = o.timeout;
+        ro.stats_interval_s = 1;
+        uint64_t last = 0;
+        ro.stats_line = [&](double t, double iv) {
+            const uint64_t est = cli->tcp_total(tcp::ctr::established);
+            char b[200];
+            std::snprintf(b, sizeof(b), "  [%5.1fs] established %s/s, client %lu, responder %lu held", t,
+                          e2e::fmt_rate(double(est - last) / iv).c_str(), (unsigned long)est,
+                          (unsigned long)conns_of(*resp));
+            last = est;
+            return std::string(b);
+        };
+        // A third ACK the ring refused is never sent again (held connections
+        // send nothing more): the responder may end a few short. Done when
+        // the client has them all and the responder stopped growing.
+        uint64_t resp_last = 0;
+        int resp_still = 0;
+        ro.done = [&](double) {
+            const uint64_t r = conns_of(*resp);
+            resp_still = r == resp_last ? resp_still + 1 : 0;
+            resp_last = r;
+            return cli->tcp_total(tcp::ctr::established) >= o.connections && (r >= o.connections || resp_still >= 3);
+        };
+        apps::run({cli.get(), resp.get()}, ro);
+        filled = cli->tcp_total(tcp::ctr::established) >= o.connections;
+    }
+    const double fill_s = e2e::now_s() - t0;
+    const e2e::proc_mem m2 = e2e::read_proc_mem();
+    if (!o.pair) {
+        resp->stop();
+        rte_eal_wait_lcore(peer);
+    }
+    const uint64_t held = conns_of(*resp);
+    std::printf("  filled in %.1f s: responder holds %lu connections (table %u, timers armed %zu), cookies "
+                "accepted %lu, pool exhausted %lu, table full %lu\n",
+                fill_s, (unsigned long)held, resp->lc(0).tcp.table_size(), resp->lc(0).tcp.timers_armed(),
+                (unsigned long)resp->tcp_total(tcp::ctr::cookies_accepted),
+                (unsigned long)resp->tcp_total(tcp::ctr::pool_exhausted),
+                (unsigned long)resp->tcp_total(tcp::ctr::table_full));
+    uint64_t client_held = 0;
+    if (cli) {
+        client_held = conns_of(*cli);
+        std::printf("  client holds %lu connections (table %u, timers armed %zu), no_port %lu, timed out %lu\n",
+                    (unsigned long)client_held, cli->lc(0).tcp.table_size(), cli->lc(0).tcp.timers_armed(),
+                    (unsigned long)cli->tcp_total(tcp::ctr::no_port), (unsigned long)cli->tcp_total(tcp::ctr::timed_out));
+    }
+    const double rss_per_conn = double(m2.rss_kb - m0.rss_kb) * 1024 / double(held + client_held ? held + client_held : 1);
+    std::printf("  RSS: %.1f MB before the stacks, %.1f MB created (populated), %.1f MB full; growth %.1f B per "
+                "connection (%s)\n",
+                double(m0.rss_kb) / 1024, double(m1.rss_kb) / 1024, double(m2.rss_kb) / 1024, rss_per_conn,
+                o.pair ? "both sides together" : "passive side");
+
+    resp->unlisten(*l); // the lcores have stopped: the RCU grace period is immediate
+    l.reset();
+    glue::port_stop(pa);
+    glue::port_stop(pb);
+    cli.reset();
+    resp.reset();
+    const side_memory sm = engine_memory(uint32_t(o.capacity));
+    std::printf("RESULT per side, engine structures / connections open:\n");
+    print_side("responder", sm, held, o.capacity);
+    if (o.pair) {
+        print_side("client", sm, client_held, o.capacity);
+    }
+    std::printf("  (conn block %zu B incl. its 12-byte timer link; load average now %s)\n", sizeof(tcp::conn),
+                e2e::load_average().c_str());
+    if (!o.json.empty()) {
+        apps::json_object j;
+        j.add("bench", std::string("e2e-memory"));
+        j.add("hugepages", uint64_t(eal.hugepages));
+        j.add("connections", held);
+        j.add("capacity", o.capacity);
+        j.add("filled", uint64_t(filled));
+        j.add("fill_seconds", fill_s);
+        j.add("pool_bytes", uint64_t(sm.pool));
+        j.add("table_bytes", uint64_t(sm.table));
+        j.add("wheel_bytes", uint64_t(sm.wheel));
+        j.add("bytes_per_connection", double(sm.total()) / double(held ? held : 1));
+        j.add("rss_growth_bytes_per_connection", rss_per_conn);
+        j.add("rss_full_kb", m2.rss_kb);
+        if (o.pair) {
+            j.add("client_connections", client_held);
+        }
+        j.add("load_average", e2e::load_average());
+        if (!j.write(o.json, err)) {
+            std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
+        }
+    }
+    return filled ? 0 : 1;
+}

@@ -1,0 +1,337 @@
+// bench-e2e-synflood: SYN-cookie SYN-ACKs per second from one lcore, against
+// the raw ring-port floor, in one run.
+//
+//   bench-e2e-synflood -l 0-1 -- [--seconds S] [--flows N] [--plain-syn] [--nic-rx-cksum]
+//       [--only floor|fg] [--json FILE]
+//
+// The blaster (lcore 0) keeps a ring port full of SYNs from --flows distinct
+// sources (65536 addresses of 198.19.0.0/16, then further ports), rebuilding
+// each reply's mbuf into the next SYN, and counts what comes back.
+//  floor: lcore 1 only rx_bursts, swaps MACs and tx_bursts back: the most a
+//         responder lcore could ever answer through this ring pair;
+//  fg:    lcore 1 runs a Floodgate stack listening on port 80 with SYN
+//         cookies always: classify, listener lookup, cookie, SYN-ACK built in
+//         place with options, checksums in software (ring ports offload
+//         nothing; --nic-rx-cksum marks the SYNs' checksums as verified, as a
+//         NIC would, so only the transmit side is computed).
+// Printed: replies/s of each and the ratio fg / floor.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "common/options.hh"
+#include "common/runtime.hh"
+#include "e2e.hh"
+#include "eal.hh"
+#include "port.hh"
+
+using namespace fg;
+
+namespace {
+
+struct options {
+    double seconds = 5;
+    double warmup = 0.5;     // not measured: rings filling, caches warming
+    uint32_t flows = 16384;  // distinct SYN frames (1.3 MB of templates: L2/L3-resident)
+    bool plain_syn = false;
+    bool nic_rx_cksum = false;
+    std::string only;
+    std::string json;
+};
+
+struct phase_result {
+    bool ok = false;
+    double seconds = 0;
+    uint64_t replies = 0;   // in the measured window
+    uint64_t synacks = 0;
+    uint64_t syn_sent = 0;
+    double replies_per_s() const { return seconds > 0 ? double(replies) / seconds : 0; }
+    double synacks_per_s() const { return seconds > 0 ? double(synacks) / seconds : 0; }
+};
+
+struct reflect_arg {
+    uint16_t port;
+    const std::atomic<bool>* stop;
+    e2e::reflector_stats* stats;
+};
+
+int reflect_main(void* p)
+{
+    auto* a = static_cast<reflect_arg*>(p);
+    e2e::reflect_loop(a->port, *a->stop, *a->stats);
+    return 0;
+}
+
+int stack_main(void* p)
+{
+    auto* st = static_cast<core::stack*>(p);
+    return st->run_lcore(rte_lcore_id());
+}
+
+// Runs the blaster on this (main) lcore for warmup + seconds while a thread
+// samples its counters once a second and stops it.
+phase_result blast(const char* name, const e2e::blaster_config& bc, const options& o)
+{
+    phase_result r;
+    std::atomic<bool> stop{false};
+    e2e::blaster_stats bs;
+    std::thread sampler([&] {
+        auto sleep_until = [](double t) {
+            while (e2e::now_s() < t) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+        };
+        auto replies = [&] {
+            return bs.synack.load(std::memory_order_relaxed) + bs.rst.load(std::memory_order_relaxed) +
+                   bs.other.load(std::memory_order_relaxed);
+        };
+        const double t0 = e2e::now_s();
+        sleep_until(t0 + o.warmup);
+        const double m0 = e2e::now_s();
+        const uint64_t r0 = replies();
+        const uint64_t s0 = bs.synack.load(std::memory_order_relaxed);
+        const uint64_t n0 = bs.syn_sent.load(std::memory_order_relaxed);
+        uint64_t last = r0;
+        for (double t = 1; t <= o.seconds + 1e-9; t += 1) {
+            sleep_until(m0 + t);
+            const uint64_t now = replies();
+            std::printf("  [%s %4.1fs] replies %s/s (SYN-ACKs %lu total)\n", name, t,
+                        e2e::fmt_rate(double(now - last)).c_str(),
+                        (unsigned long)bs.synack.load(std::memory_order_relaxed));
+            std::fflush(stdout);
+            last = now;
+        }
+        r.seconds = e2e::now_s() - m0;
+        r.replies = replies() - r0;
+        r.synacks = bs.synack.load(std::memory_order_relaxed) - s0;
+        r.syn_sent = bs.syn_sent.load(std::memory_order_relaxed) - n0;
+        stop.store(true);
+    });
+    e2e::blast_flood(bc, stop, bs);
+    sampler.join();
+    r.ok = true;
+    return r;
+}
+
+e2e::blaster_config blaster_for(uint16_t port, const rte_ether_addr& src, const rte_ether_addr& dst,
+                                const options& o, std::string& err)
+{
+    e2e::blaster_config bc;
+    bc.port_id = port;
+    bc.pool = glue::mbuf_pool(0, 0, err);
+    bc.flows = o.flows;
+    bc.syn.src_mac = src;
+    bc.syn.dst_mac = dst;
+    bc.syn.dst_ip = ipv4(198, 18, 0, 2);
+    bc.syn.dst_port = 80;
+    bc.syn.src_ip_base = ipv4(198, 19, 0, 0);
+    bc.syn.n_src_ips = 65536;
+    bc.syn.src_port_base = 1024;
+    bc.syn.linux_options = !o.plain_syn;
+    bc.syn.rx_cksum_good = o.nic_rx_cksum;
+    return bc;
+}
+
+phase_result run_floor(const options& o, unsigned peer_lcore)
+{
+    std::string err;
+    uint16_t pa = 0;
+    uint16_t pb = 0;
+    rte_ether_addr ma{};
+    rte_ether_addr mb{};
+    if (!glue::make_ring_pair("sffl", 1, 0, pa, pb, err) || !e2e::start_raw_port(pa, ma, err) ||
+        !e2e::start_raw_port(pb, mb, err)) {
+        std::fprintf(stderr, "bench-e2e-synflood: floor ports: %s\n", err.c_str());
+        return {};
+    }
+    const e2e::blaster_config bc = blaster_for(pa, ma, mb, o, err);
+    std::atomic<bool> stop{false};
+    e2e::reflector_stats rs;
+    reflect_arg ra{pb, &stop, &rs};
+    rte_eal_remote_launch(reflect_main, &ra, peer_lcore);
+    phase_result r = blast("floor", bc, o);
+    stop.store(true);
+    rte_eal_wait_lcore(peer_lcore);
+    glue::port_stop(pa);
+    glue::port_stop(pb);
+    std::printf("    floor reflector: rx %lu, tx %lu, refused %lu\n", (unsigned long)rs.rx, (unsigned long)rs.tx,
+                (unsigned long)rs.dropped);
+    return r;
+}
+
+phase_result run_fg(const options& o, unsigned peer_lcore, uint64_t& cookies_sent, uint64_t& tx_refused)
+{
+    std::string err;
+    uint16_t pa = 0;
+    uint16_t pb = 0;
+    rte_ether_addr ma{};
+    if (!glue::make_ring_pair("sffg", 1, 0, pa, pb, err) || !e2e::start_raw_port(pa, ma, err)) {
+        std::fprintf(stderr, "bench-e2e-synflood: fg ports: %s\n", err.c_str());
+        return {};
+    }
+    core::stack_config rc;
+    rc.name = "sf_resp";
+    rc.port_id = pb;
+    rc.lcores = {peer_lcore};
+    rc.gratuitous_arp = false; // the blaster does not speak ARP
+    rc.addrs.push_back(route::addr_range{ipv4(198, 18, 0, 2), ipv4(198, 18, 0, 2), 16});
+    auto st = core::stack::create(rc, err);
+    if (!st) {
+        std::fprintf(stderr, "bench-e2e-synflood: responder: %s\n", err.c_str());
+        return {};
+    }
+    tcp::listen_options lo;
+    lo.cookies = tcp::syncookie_mode::always;
+    lo.on_accept = tcp::accept_action::hold;
+    int rcode = 0;
+    auto l = st->listen(0, 80, lo, rcode, err);
+    if (!l) {
+        std::fprintf(stderr, "bench-e2e-synflood: listen: %s\n", err.c_str());
+        return {};
+    }
+    const e2e::blaster_config bc = blaster_for(pa, ma, st->mac(), o, err);
+    rte_eal_remote_launch(stack_main, st.get(), peer_lcore);
+    phase_result r = blast("fg", bc, o);
+    st->stop();
+    rte_eal_wait_lcore(peer_lcore);
+    cookies_sent = st->tcp_total(tcp::ctr::cookies_sent);
+    tx_refused = st->core_total(core::ctr::tx_dropped);
+    std::printf("    responder: SYNs %lu, SYN-ACKs %lu (cookies %lu), rx %lu, tx refused %lu, drops malformed %lu\n",
+                (unsigned long)st->tcp_total(tcp::ctr::syn_received), (unsigned long)st->tcp_total(tcp::ctr::synack_sent),
+                (unsigned long)cookies_sent, (unsigned long)st->core_total(core::ctr::rx_packets),
+                (unsigned long)tx_refused, (unsigned long)st->drop_total(net::drop::bad_tcp_cksum));
+    st->unlisten(*l);
+    l.reset();
+    glue::port_stop(pa);
+    glue::port_stop(pb);
+    st.reset();
+    return r;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    options o;
+    std::vector<apps::option> rows;
+    rows.push_back({"seconds", true, "S  measured length of each part (after 0.5 s warm-up); default 5",
+                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 3600, o.seconds, e); }});
+    rows.push_back({"flows", true, "N  distinct SYNs (source address/port) cycled through; default 16384",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 1, 1u << 22, x, e)) {
+                            return false;
+                        }
+                        o.flows = uint32_t(x);
+                        return true;
+                    }});
+    rows.push_back({"plain-syn", false, "SYNs with MSS only (default: MSS, SACK, timestamps, window scale as Linux)",
+                    [&](std::string_view, std::string&) {
+                        o.plain_syn = true;
+                        return true;
+                    }});
+    rows.push_back({"nic-rx-cksum", false, "mark SYN checksums verified, as a NIC with rx offload would",
+                    [&](std::string_view, std::string&) {
+                        o.nic_rx_cksum = true;
+                        return true;
+                    }});
+    rows.push_back({"only", true, "floor|fg  run one part only", [&](std::string_view v, std::string& e) {
+                        if (v != "floor" && v != "fg") {
+                            e = "expected floor or fg";
+                            return false;
+                        }
+                        o.only = std::string(v);
+                        return true;
+                    }});
+    rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
+                        o.json = std::string(v);
+                        return true;
+                    }});
+    bool help = false;
+    rows.push_back({"help", false, "this text", [&](std::string_view, std::string&) {
+                        help = true;
+                        return true;
+                    }});
+    std::string err;
+    if (!apps::parse(rows, e2e::app_args(argc, argv), err)) {
+        std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());
+        return 2;
+    }
+    if (help) {
+        std::printf("%s", apps::usage("bench-e2e-synflood",
+                                      "SYN-cookie SYN-ACKs per second of one Floodgate lcore vs the raw ring-port "
+                                      "floor (rx, swap MACs, tx), one blaster lcore, one run.",
+                                      rows)
+                              .c_str());
+        return 0;
+    }
+    glue::eal_result eal = glue::eal_start(argc, argv, 1024);
+    if (!eal.ok) {
+        std::fprintf(stderr, "bench-e2e-synflood: %s\n", eal.error.c_str());
+        return 1;
+    }
+    const unsigned peer = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+    if (rte_lcore_count() < 2 || peer >= RTE_MAX_LCORE) {
+        std::fprintf(stderr, "bench-e2e-synflood: needs 2 lcores (EAL -l 0-1)\n");
+        return 2;
+    }
+    std::printf("bench-e2e-synflood: %s, load average %s, %u flows, %s SYNs, rx checksums %s\n",
+                eal.hugepages ? "hugepages" : "no hugepages", e2e::load_average().c_str(), o.flows,
+                o.plain_syn ? "MSS-only" : "Linux-option", o.nic_rx_cksum ? "marked good (NIC offload)" : "verified in software");
+    phase_result floor;
+    phase_result fgr;
+    uint64_t cookies = 0;
+    uint64_t refused = 0;
+    if (o.only != "fg") {
+        std::printf("floor: blaster lcore %u -> ring pair -> lcore %u rx, swap MACs, tx\n", rte_get_main_lcore(), peer);
+        floor = run_floor(o, peer);
+        if (!floor.ok) {
+            return 1;
+        }
+        std::printf("    floor: %s replies/s over %.2f s (blaster sent %s/s)\n",
+                    e2e::fmt_rate(floor.replies_per_s()).c_str(), floor.seconds,
+                    e2e::fmt_rate(double(floor.syn_sent) / floor.seconds).c_str());
+    }
+    if (o.only != "floor") {
+        std::printf("fg: blaster lcore %u -> ring pair -> lcore %u Floodgate stack, cookies always\n",
+                    rte_get_main_lcore(), peer);
+        fgr = run_fg(o, peer, cookies, refused);
+        if (!fgr.ok) {
+            return 1;
+        }
+        std::printf("    fg: %s SYN-ACKs/s over %.2f s (other replies %lu, blaster sent %s/s)\n",
+                    e2e::fmt_rate(fgr.synacks_per_s()).c_str(), fgr.seconds,
+                    (unsigned long)(fgr.replies - fgr.synacks), e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str());
+    }
+    if (floor.ok && fgr.ok && floor.replies_per_s() > 0) {
+        std::printf("RATIO Floodgate SYN-ACKs / ring floor: %.2f (%.2f Mpps / %.2f Mpps); load average now %s\n",
+                    fgr.synacks_per_s() / floor.replies_per_s(), fgr.synacks_per_s() / 1e6,
+                    floor.replies_per_s() / 1e6, e2e::load_average().c_str());
+    }
+    if (!o.json.empty()) {
+        apps::json_object j;
+        j.add("bench", std::string("e2e-synflood"));
+        j.add("hugepages", uint64_t(eal.hugepages));
+        j.add("load_average", e2e::load_average());
+        if (floor.ok) {
+            j.add("floor_replies_per_s", floor.replies_per_s());
+        }
+        if (fgr.ok) {
+            j.add("fg_synacks_per_s", fgr.synacks_per_s());
+            j.add("fg_cookies_sent", cookies);
+            j.add("fg_tx_refused", refused);
+        }
+        if (floor.ok && fgr.ok && floor.replies_per_s() > 0) {
+            j.add("ratio", fgr.synacks_per_s() / floor.replies_per_s());
+        }
+        if (!j.write(o.json, err)) {
+            std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());
+        }
+    }
+    glue::eal_stop();
+    return 0;
+}
