@@ -18,7 +18,7 @@ namespace fg::glue {
 
 namespace {
 constexpr uint32_t mbuf_cache = 256;           // per-lcore mempool cache: covers two rx bursts + tx batch
-constexpr uint32_t ring_pair_size = 4096;      // per queue, ring pairs: a few bursts of slack each way
+constexpr uint32_t ring_pair_size = 65536;     // per queue, ring pairs: a full SYN retransmission wave of slack each way
 rte_mempool* g_pools[RTE_MAX_NUMA_NODES] = {};
 
 std::string errstr(const char* what, int rc)
