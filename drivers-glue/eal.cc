@@ -52,8 +52,9 @@ eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
         return r;
     }
     if (!no_huge && !in_mem && !has_arg(a, "--huge-dir")) {
-        // Need ~64 MB of hugepages for mbufs at the least; otherwise run on ordinary pages.
-        if (free_hugepages_2m() >= 32) {
+        // Use hugepages only if there are enough for the memory the app needs
+        // (mbuf pools); otherwise run on ordinary pages.
+        if (free_hugepages_2m() >= default_mem_mb / 2) {
             a.emplace_back("--in-memory");
             r.hugepages = true;
         } else {

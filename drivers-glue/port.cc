@@ -117,7 +117,10 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
         out.socket = 0;
     }
     // Enough mbufs for every descriptor of every queue of a few ports, plus caches and in-flight batches.
-    const uint32_t n_mbufs = std::max<uint32_t>(65535, 4u * cfg.n_queues * (nb_rx + nb_tx + 2 * mbuf_cache));
+    uint32_t n_mbufs = std::max<uint32_t>(65535, 4u * cfg.n_queues * (nb_rx + nb_tx + 2 * mbuf_cache));
+    if (out.driver == "net_ring") {
+        n_mbufs += 2 * ring_pair_size * cfg.n_queues; // a ring pair can hold this many in flight
+    }
     rte_mempool* mp = mbuf_pool(out.socket, n_mbufs, error);
     if (mp == nullptr) {
         return false;
