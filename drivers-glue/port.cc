@@ -96,6 +96,12 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
     const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
     const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
     conf.txmode.offloads = info.tx_offload_capa & tx_ck;
+    if (out.driver == "net_tap") {
+        // DPDK 22.11's tap "offload" is software in the PMD, and it turns a
+        // computed TCP checksum of 0x0000 into 0xffff (the UDP rule), which
+        // RFC 1624 / tshark call wrong for TCP: ours is as fast and right.
+        conf.txmode.offloads = 0;
+    }
     if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) {
         conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE; // one pool, refcnt 1: always true for us
     }
