@@ -64,12 +64,11 @@ void stack::poll_once(lcore& c)
 {
     rte_mbuf* pkts[rx_burst];
     bool busy = false;
-    uint16_t n = rte_eth_rx_burst(_cfg.port_id, c.idx, pkts, rx_burst);
-    if (n > 0) {
-        busy = true;
-        c.ctr.inc(ctr::rx_packets, n);
-        handle_burst(c, pkts, n);
-    }
+    uint16_t n;
+    // Segments other lcores forwarded first: they arrived before anything
+    // still in our rx queue, and a peer may send one flow's segments on two
+    // queues (Linux re-picks a tx queue when nothing is in flight), so this
+    // keeps the flow in order as far as we can see it.
     if (_sw_steering) {
         n = uint16_t(rte_ring_sc_dequeue_burst(c.redirect, reinterpret_cast<void**>(pkts), rx_burst, nullptr));
         if (n > 0) {
@@ -77,6 +76,12 @@ void stack::poll_once(lcore& c)
             c.ctr.inc(ctr::redirected_in, n);
             handle_burst(c, pkts, n);
         }
+    }
+    n = rte_eth_rx_burst(_cfg.port_id, c.idx, pkts, rx_burst);
+    if (n > 0) {
+        busy = true;
+        c.ctr.inc(ctr::rx_packets, n);
+        handle_burst(c, pkts, n);
     }
     // Backpressure: the generator pauses while the port refuses frames
     // (a full tx queue), instead of opening connections whose SYNs are lost.
