@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the active-open integration tests: fg-loadgen on a net_tap in a
 # network namespace, the Linux kernel as the server (kserver.py). Sourced
 # after lib.sh (which it sources itself).
