@@ -63,7 +63,7 @@ drop_view drops_of(const core::stack& st)
 {
     drop_view d;
     d.tx = st.core_total(core::ctr::tx_dropped);
-    d.loop = st.core_total(core::ctr::redirect_dropped) + st.core_total(core::ctr::mbuf_alloc_failed) +
+    d.loop = st.core_total(core::ctr::redirect_dropped) + st.core_total(core::ctr::loop_alloc_failed) +
              st.core_total(core::ctr::not_local) + st.core_total(core::ctr::to_broadcast);
     for (unsigned i = 0; i < net::n_drops; i++) {
         const auto w = net::drop(i);
