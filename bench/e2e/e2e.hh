@@ -33,6 +33,8 @@ namespace fg::e2e {
 struct proc_mem {
     uint64_t rss_kb = 0; // VmRSS
     uint64_t hwm_kb = 0; // VmHWM (peak RSS)
+    uint64_t hugetlb_kb = 0; // HugetlbPages: explicit hugepages mapped (not in VmRSS)
+    uint64_t total_kb() const { return rss_kb + hugetlb_kb; }
 };
 proc_mem read_proc_mem();
 std::string load_average();                  // "/proc/loadavg"'s first three fields
@@ -54,6 +56,8 @@ struct reflector_stats {
     uint64_t rx = 0;
     uint64_t tx = 0;
     uint64_t dropped = 0;
+    uint64_t tsc_total = 0;   // TSC cycles in the loop
+    uint64_t tsc_idle = 0;    // ... in iterations that received nothing (the reflector was waiting)
 };
 void reflect_loop(uint16_t port_id, const std::atomic<bool>& stop, reflector_stats& out);
 
@@ -95,6 +99,8 @@ struct alignas(64) blaster_stats {
     std::atomic<uint64_t> other{0};      // anything else received
     std::atomic<uint64_t> acks_sent{0};  // handshake: third ACKs sent
     std::atomic<uint64_t> tx_retries{0}; // tx bursts the ring did not fully take (kept, sent again)
+    std::atomic<uint64_t> tsc_total{0};  // TSC cycles in the loop
+    std::atomic<uint64_t> tsc_idle{0};   // ... in iterations that received nothing and sent nothing (waiting on the peer)
     std::atomic<bool> done{false};       // handshake: all N answered and acknowledged
 };
 

@@ -49,10 +49,11 @@ struct options {
     // Floodgate client: most connections in SYN-SENT at once. Each costs up to
     // three frames (SYN, ACK, RST) in the 4096-frame ring towards the responder:
     // more than ~1300 and the ring refuses SYNs (lost, retransmitted after 1 s).
-    uint32_t concurrency = 1024;
+    uint32_t concurrency = 256;
     double cps = 1e9;              // Floodgate client: token bucket rate (as fast as it goes)
     uint32_t src_ips = 256;        // Floodgate client: source addresses (28k ports each)
     uint32_t kernel_inflight = 4096; // kernel client: connect()s in flight
+    uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
     std::string json;
 };
 
@@ -315,7 +316,7 @@ int main(int argc, char** argv)
                         o.only = std::string(v);
                         return true;
                     }});
-    rows.push_back({"concurrency", true, "N  Floodgate client: most connections in SYN-SENT; default 1024 (the ring holds 4096 frames)",
+    rows.push_back({"concurrency", true, "N  Floodgate client: most connections in SYN-SENT; default 256 (the ring holds 4096 frames)",
                     [&](std::string_view v, std::string& e) {
                         uint64_t x;
                         if (!apps::parse_u64(v, 1, 1u << 24, x, e)) {
@@ -344,6 +345,15 @@ int main(int argc, char** argv)
                         o.kernel_inflight = uint32_t(x);
                         return true;
                     }});
+    rows.push_back({"mbufs", true, "N  size of the mbuf pool (made before any port); default: drivers-glue's (65535)",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 4095, 1u << 24, x, e)) {
+                            return false;
+                        }
+                        o.mbufs = uint32_t(x);
+                        return true;
+                    }});
     rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
                         o.json = std::string(v);
                         return true;
@@ -369,6 +379,10 @@ int main(int argc, char** argv)
     glue::eal_result eal = glue::eal_start(argc, argv, 2048);
     if (!eal.ok) {
         std::fprintf(stderr, "bench-e2e-handshake: %s\n", eal.error.c_str());
+        return 1;
+    }
+    if (o.mbufs != 0 && glue::mbuf_pool(0, o.mbufs, err) == nullptr) {
+        std::fprintf(stderr, "%s: %s\n", "bench-e2e-handshake", err.c_str());
         return 1;
     }
     if (rte_lcore_count() < 2) {

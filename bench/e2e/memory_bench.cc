@@ -228,8 +228,8 @@ int main(int argc, char** argv)
         }
     }
     const e2e::proc_mem m1 = e2e::read_proc_mem();
-    std::printf("  stacks created in %.2f s; RSS %.1f MB -> %.1f MB\n", e2e::now_s() - t_create,
-                double(m0.rss_kb) / 1024, double(m1.rss_kb) / 1024);
+    std::printf("  stacks created in %.2f s; RSS + hugepages %.1f MB -> %.1f MB\n", e2e::now_s() - t_create,
+                double(m0.total_kb()) / 1024, double(m1.total_kb()) / 1024);
     std::fflush(stdout);
 
     // Fill.
@@ -327,11 +327,13 @@ int main(int argc, char** argv)
                     (unsigned long)client_held, cli->lc(0).tcp.table_size(), cli->lc(0).tcp.timers_armed(),
                     (unsigned long)cli->tcp_total(tcp::ctr::no_port), (unsigned long)cli->tcp_total(tcp::ctr::timed_out));
     }
-    const double rss_per_conn = double(m2.rss_kb - m0.rss_kb) * 1024 / double(held + client_held ? held + client_held : 1);
-    std::printf("  RSS: %.1f MB before the stacks, %.1f MB created (populated), %.1f MB full; growth %.1f B per "
-                "connection (%s)\n",
-                double(m0.rss_kb) / 1024, double(m1.rss_kb) / 1024, double(m2.rss_kb) / 1024, rss_per_conn,
-                o.pair ? "both sides together" : "passive side");
+    const double rss_per_conn =
+        double(m2.total_kb() - m0.total_kb()) * 1024 / double(held + client_held ? held + client_held : 1);
+    std::printf("  RSS + hugepages (of which hugepages): %.1f MB (%.1f) before the stacks, %.1f MB (%.1f) created "
+                "(populated), %.1f MB (%.1f) full; growth %.1f B per connection (%s)\n",
+                double(m0.total_kb()) / 1024, double(m0.hugetlb_kb) / 1024, double(m1.total_kb()) / 1024,
+                double(m1.hugetlb_kb) / 1024, double(m2.total_kb()) / 1024, double(m2.hugetlb_kb) / 1024,
+                rss_per_conn, o.pair ? "both sides together" : "passive side");
 
     resp->unlisten(*l); // the lcores have stopped: the RCU grace period is immediate
     l.reset();
@@ -361,6 +363,7 @@ int main(int argc, char** argv)
         j.add("bytes_per_connection", double(sm.total()) / double(held ? held : 1));
         j.add("rss_growth_bytes_per_connection", rss_per_conn);
         j.add("rss_full_kb", m2.rss_kb);
+        j.add("hugetlb_full_kb", m2.hugetlb_kb);
         if (o.pair) {
             j.add("client_connections", client_held);
         }

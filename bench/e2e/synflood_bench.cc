@@ -40,6 +40,7 @@ struct options {
     bool plain_syn = false;
     bool nic_rx_cksum = false;
     std::string only;
+    uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
     std::string json;
 };
 
@@ -49,6 +50,7 @@ struct phase_result {
     uint64_t replies = 0;   // in the measured window
     uint64_t synacks = 0;
     uint64_t syn_sent = 0;
+    double blaster_idle = 0; // share of the blaster's time in loops that received nothing and sent nothing
     double replies_per_s() const { return seconds > 0 ? double(replies) / seconds : 0; }
     double synacks_per_s() const { return seconds > 0 ? double(synacks) / seconds : 0; }
 };
@@ -109,6 +111,7 @@ phase_result blast(const char* name, const e2e::blaster_config& bc, const option
         r.replies = replies() - r0;
         r.synacks = bs.synack.load(std::memory_order_relaxed) - s0;
         r.syn_sent = bs.syn_sent.load(std::memory_order_relaxed) - n0;
+        r.blaster_idle = double(bs.tsc_idle.load()) / double(bs.tsc_total.load() ? bs.tsc_total.load() : 1);
         stop.store(true);
     });
     e2e::blast_flood(bc, stop, bs);
@@ -158,8 +161,10 @@ phase_result run_floor(const options& o, unsigned peer_lcore)
     rte_eal_wait_lcore(peer_lcore);
     glue::port_stop(pa);
     glue::port_stop(pb);
-    std::printf("    floor reflector: rx %lu, tx %lu, refused %lu\n", (unsigned long)rs.rx, (unsigned long)rs.tx,
-                (unsigned long)rs.dropped);
+    std::printf("    floor reflector: rx %lu, tx %lu, refused %lu, waiting %.0f%% of its time; blaster waiting %.0f%% of "
+                "its time\n",
+                (unsigned long)rs.rx, (unsigned long)rs.tx, (unsigned long)rs.dropped,
+                100.0 * double(rs.tsc_idle) / double(rs.tsc_total ? rs.tsc_total : 1), 100 * r.blaster_idle);
     return r;
 }
 
@@ -200,10 +205,11 @@ phase_result run_fg(const options& o, unsigned peer_lcore, uint64_t& cookies_sen
     rte_eal_wait_lcore(peer_lcore);
     cookies_sent = st->tcp_total(tcp::ctr::cookies_sent);
     tx_refused = st->core_total(core::ctr::tx_dropped);
-    std::printf("    responder: SYNs %lu, SYN-ACKs %lu (cookies %lu), rx %lu, tx refused %lu, drops malformed %lu\n",
+    std::printf("    responder: SYNs %lu, SYN-ACKs %lu (cookies %lu), rx %lu, tx refused %lu, bad checksums %lu; "
+                "blaster waiting %.0f%% of its time\n",
                 (unsigned long)st->tcp_total(tcp::ctr::syn_received), (unsigned long)st->tcp_total(tcp::ctr::synack_sent),
                 (unsigned long)cookies_sent, (unsigned long)st->core_total(core::ctr::rx_packets),
-                (unsigned long)tx_refused, (unsigned long)st->drop_total(net::drop::bad_tcp_cksum));
+                (unsigned long)tx_refused, (unsigned long)st->drop_total(net::drop::bad_tcp_cksum), 100 * r.blaster_idle);
     st->unlisten(*l);
     l.reset();
     glue::port_stop(pa);
@@ -247,6 +253,15 @@ int main(int argc, char** argv)
                         o.only = std::string(v);
                         return true;
                     }});
+    rows.push_back({"mbufs", true, "N  size of the mbuf pool (made before any port); default: drivers-glue's (65535)",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 4095, 1u << 24, x, e)) {
+                            return false;
+                        }
+                        o.mbufs = uint32_t(x);
+                        return true;
+                    }});
     rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
                         o.json = std::string(v);
                         return true;
@@ -272,6 +287,10 @@ int main(int argc, char** argv)
     glue::eal_result eal = glue::eal_start(argc, argv, 1024);
     if (!eal.ok) {
         std::fprintf(stderr, "bench-e2e-synflood: %s\n", eal.error.c_str());
+        return 1;
+    }
+    if (o.mbufs != 0 && glue::mbuf_pool(0, o.mbufs, err) == nullptr) {
+        std::fprintf(stderr, "%s: %s\n", "bench-e2e-synflood", err.c_str());
         return 1;
     }
     const unsigned peer = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
