@@ -7,7 +7,7 @@
 command -v dpdk-telemetry.py >/dev/null || skip_or_fail "needs dpdk-telemetry.py (package dpdk-dev)"
 PREFIX="fgtel${RANDOM}"
 # A lone ring port sends to itself: enough to see counters move, no namespace needed.
-start server "$FG_BUILD/apps/fg-server" -l 0 --no-huge --no-shconf --no-pci -m 512 --file-prefix "$PREFIX" \
+start server "$FG_BUILD/apps/fg-server" -l 0 --no-huge --no-shconf --no-pci -m 1024 --file-prefix "$PREFIX" \
   --vdev net_ring0 --log-level=lib.eal:error -- --ip 198.18.0.2/24 --listen 80 --duration 30 --stats-interval 0
 wait_for 20 test -S "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" || fail "no telemetry socket"
 wait_for 10 grep -q "mac " "$T_DIR/server.log" || fail "fg-server did not come up"
