@@ -114,6 +114,11 @@ void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
     rte_mbuf* seg[rx_burst];
     net::pkt_info info[rx_burst];
     uint16_t nseg = 0;
+    // Every mbuf header of the burst first (reading one to find its data
+    // would stall), then the first data lines a few packets ahead.
+    for (uint16_t i = 0; i < n; i++) {
+        rte_prefetch0(pkts[i]);
+    }
     for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     }
