@@ -191,6 +191,22 @@ void add_resolved(json_object& j, const core::stack& st, const std::vector<uint3
     j.add_raw("resolved", r.str());
 }
 
+std::unique_ptr<core::stack> bring_up(int argc, char** argv, const common_options& co, core::stack_config& sc,
+                                      glue::eal_result& eal, std::string& error)
+{
+    eal = glue::eal_start(argc, argv);
+    if (!eal.ok) {
+        error = eal.error;
+        return nullptr;
+    }
+    install_signal_handlers();
+    if (!resolve_port(co.port, sc.port_id, error)) {
+        return nullptr;
+    }
+    apply_common(sc, co);
+    return core::stack::create(sc, error);
+}
+
 void apply_common(core::stack_config& sc, const common_options& co)
 {
     sc.addrs = co.ips;

@@ -10,6 +10,7 @@
 
 #include "common/options.hh"
 #include "core/stack.hh"
+#include "eal.hh"
 
 namespace fg::apps {
 
@@ -50,6 +51,13 @@ void add_stack_counters(json_object& j, const core::stack& st);
 
 // "resolved": {"ADDR": "MAC" or ""} for each address, as lcore 0 knows it.
 void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs);
+
+// The start of a one-port app: EAL (argv up to "--"), signal handlers, the
+// port named by --port, the common options, the stack. `sc` comes in with
+// the app's own settings (name, TCP capacity). nullptr with `error` set on
+// any failure; `eal` says whether hugepages are in use.
+std::unique_ptr<core::stack> bring_up(int argc, char** argv, const common_options& co, core::stack_config& sc,
+                                      glue::eal_result& eal, std::string& error);
 
 // Applies the common options to a stack config.
 void apply_common(core::stack_config& sc, const struct common_options& co);

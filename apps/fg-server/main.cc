@@ -171,21 +171,11 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-server: give at least one --ip ADDR/PLEN (see --help)\n");
         return 2;
     }
-    glue::eal_result eal = glue::eal_start(argc, argv);
-    if (!eal.ok) {
-        std::fprintf(stderr, "fg-server: %s\n", eal.error.c_str());
-        return 1;
-    }
-    apps::install_signal_handlers();
     core::stack_config sc;
     sc.name = "server";
-    if (!apps::resolve_port(co.port, sc.port_id, err)) {
-        std::fprintf(stderr, "fg-server: %s\n", err.c_str());
-        return 1;
-    }
-    apps::apply_common(sc, co);
     sc.tcp.capacity = so.capacity;
-    std::unique_ptr<core::stack> st = core::stack::create(sc, err);
+    glue::eal_result eal;
+    std::unique_ptr<core::stack> st = apps::bring_up(argc, argv, co, sc, eal, err);
     if (!st) {
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         return 1;
