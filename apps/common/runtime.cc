@@ -174,6 +174,23 @@ void add_stack_counters(json_object& j, const core::stack& st)
 
 namespace fg::apps {
 
+void add_tcp_counters(json_object& j, const core::stack& st)
+{
+    for (unsigned i = 0; i < tcp::n_counters; i++) {
+        j.add(tcp::counter_name(tcp::ctr(i)), st.tcp_total(tcp::ctr(i)));
+    }
+}
+
+core::counter_source tcp_telemetry(const core::stack& st)
+{
+    return [&st](const auto& add, int idx) {
+        for (unsigned i = 0; i < tcp::n_counters; i++) {
+            const auto c = tcp::ctr(i);
+            add(tcp::counter_name(c), idx < 0 ? st.tcp_total(c) : st.lc(uint16_t(idx)).tcp.counters()[c]);
+        }
+    };
+}
+
 void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs)
 {
     json_object r;

@@ -10,6 +10,7 @@
 
 #include "common/options.hh"
 #include "core/stack.hh"
+#include "core/telemetry.hh"
 #include "eal.hh"
 
 namespace fg::apps {
@@ -48,6 +49,12 @@ private:
 
 // The stack's loop counters, classifier drops and neighbour counters as JSON members.
 void add_stack_counters(json_object& j, const core::stack& st);
+
+// Every TCP counter of the stack (summed over lcores) as JSON members.
+void add_tcp_counters(json_object& j, const core::stack& st);
+
+// The TCP counters as extra telemetry keys of the stack (core::telemetry_register).
+core::counter_source tcp_telemetry(const core::stack& st);
 
 // "resolved": {"ADDR": "MAC" or ""} for each address, as lcore 0 knows it.
 void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs);

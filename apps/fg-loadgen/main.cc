@@ -278,17 +278,9 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
         return 1;
     }
-    auto tcp_source = [](core::stack* s) {
-        return [s](const auto& add, int idx) {
-            for (unsigned i = 0; i < tcp::n_counters; i++) {
-                const auto c = tcp::ctr(i);
-                add(tcp::counter_name(c), idx < 0 ? s->tcp_total(c) : s->lc(uint16_t(idx)).tcp.counters()[c]);
-            }
-        };
-    };
-    core::telemetry_register(st.get(), tcp_source(st.get()));
+    core::telemetry_register(st.get(), apps::tcp_telemetry(*st));
     if (resp) {
-        core::telemetry_register(resp.get(), tcp_source(resp.get()));
+        core::telemetry_register(resp.get(), apps::tcp_telemetry(*resp));
     }
     std::printf("fg-loadgen: %zu source address(es), %zu target(s), %u generating lcore(s)%s, %s, cps %s%s\n",
                 cc.active.gen.laddrs.size(), lo.targets.size(), st->n_lcores(),
@@ -349,18 +341,13 @@ int main(int argc, char** argv)
         apps::json_object j;
         j.add("app", std::string("fg-loadgen"));
         j.add("elapsed_s", elapsed);
-        for (unsigned i = 0; i < tcp::n_counters; i++) {
-            j.add(tcp::counter_name(tcp::ctr(i)), st->tcp_total(tcp::ctr(i)));
-        }
+        apps::add_tcp_counters(j, *st);
         j.add("rtt_us_p50", uint64_t(h.percentile(50)));
         j.add("rtt_us_p99", uint64_t(h.percentile(99)));
         j.add("rtt_us_min", uint64_t(h.min()));
         j.add("rtt_us_max", uint64_t(h.max()));
         j.add("established_per_s", double(est) / elapsed);
-        uint64_t in_use = 0;
-        for (uint16_t i = 0; i < st->n_lcores(); i++) {
-            in_use += st->lc(i).tcp.conns_in_use();
-        }
+        const uint64_t in_use = st->conns_in_use();
         j.add("connections_in_use", in_use);
         apps::json_object core_j;
         apps::add_stack_counters(core_j, *st);
@@ -368,9 +355,7 @@ int main(int argc, char** argv)
         apps::add_resolved(j, *st, co.resolve);
         if (resp) {
             apps::json_object r;
-            for (unsigned i = 0; i < tcp::n_counters; i++) {
-                r.add(tcp::counter_name(tcp::ctr(i)), resp->tcp_total(tcp::ctr(i)));
-            }
+            apps::add_tcp_counters(r, *resp);
             apps::add_stack_counters(r, *resp);
             j.add_raw("responder", r.str());
         }

@@ -192,12 +192,7 @@ int main(int argc, char** argv)
         lptrs.push_back(l.get());
         listeners.push_back(std::move(l));
     }
-    core::telemetry_register(st.get(), [&](const auto& add, int idx) {
-        for (unsigned i = 0; i < tcp::n_counters; i++) {
-            const auto c = tcp::ctr(i);
-            add(tcp::counter_name(c), idx < 0 ? st->tcp_total(c) : st->lc(uint16_t(idx)).tcp.counters()[c]);
-        }
-    });
+    core::telemetry_register(st.get(), apps::tcp_telemetry(*st));
     std::printf("fg-server: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, listening on %zu port(s)\n",
                 sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
                 st->mac().addr_bytes[3], st->mac().addr_bytes[4], st->mac().addr_bytes[5], st->n_lcores(),
@@ -248,9 +243,7 @@ int main(int argc, char** argv)
         j.add("app", std::string("fg-server"));
         j.add("elapsed_s", elapsed);
         apps::add_stack_counters(j, *st);
-        for (unsigned i = 0; i < tcp::n_counters; i++) {
-            j.add(tcp::counter_name(tcp::ctr(i)), st->tcp_total(tcp::ctr(i)));
-        }
+        apps::add_tcp_counters(j, *st);
         apps::json_object a;
         a.add("accepted", ac.accepted.load());
         a.add("closed", ac.closed.load());
@@ -261,10 +254,7 @@ int main(int argc, char** argv)
         a.add("freed", ac.freed.load());
         a.add("cmd_retries", ac.cmd_retries.load());
         j.add_raw("app_threads", a.str());
-        uint64_t in_use = 0;
-        for (uint16_t i = 0; i < st->n_lcores(); i++) {
-            in_use += st->lc(i).tcp.conns_in_use();
-        }
+        const uint64_t in_use = st->conns_in_use();
         j.add("connections_in_use", in_use);
         apps::add_resolved(j, *st, co.resolve);
         if (!j.write(co.json_path, err)) {

@@ -123,17 +123,8 @@ int main(int argc, char** argv)
                              "built in place (SYN cookies by default), keeps connections whose cookie ACK is valid "
                              "on the lcore, answers ARP and ping.";
 
-    std::vector<std::string> app_args;
-    bool after = false;
-    for (int i = 1; i < argc; i++) {
-        if (after) {
-            app_args.emplace_back(argv[i]);
-        } else if (std::string(argv[i]) == "--") {
-            after = true;
-        }
-    }
     std::string err;
-    if (!apps::parse(rows, app_args, err)) {
+    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
         std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
         return 2;
     }
@@ -164,12 +155,7 @@ int main(int argc, char** argv)
         }
         listeners.push_back(std::move(l));
     }
-    core::telemetry_register(st.get(), [&](const auto& add, int idx) {
-        for (unsigned i = 0; i < tcp::n_counters; i++) {
-            const auto c = tcp::ctr(i);
-            add(tcp::counter_name(c), idx < 0 ? st->tcp_total(c) : st->lc(uint16_t(idx)).tcp.counters()[c]);
-        }
-    });
+    core::telemetry_register(st.get(), apps::tcp_telemetry(*st));
     std::printf("fg-synresponder: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, syncookies %s, "
                 "answering SYNs on %zu port(s)\n",
                 sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
@@ -188,10 +174,7 @@ int main(int argc, char** argv)
         const uint64_t syn = st->tcp_total(tcp::ctr::syn_received);
         const uint64_t synack = st->tcp_total(tcp::ctr::synack_sent);
         const uint64_t cookie_ok = st->tcp_total(tcp::ctr::cookies_accepted);
-        uint64_t conns = 0;
-        for (uint16_t i = 0; i < st->n_lcores(); i++) {
-            conns += st->lc(i).tcp.conns_in_use();
-        }
+        const uint64_t conns = st->conns_in_use();
         const drop_view d = drops_of(*st);
         char buf[400];
         std::snprintf(buf, sizeof(buf),
@@ -213,10 +196,7 @@ int main(int argc, char** argv)
     const uint64_t syn = st->tcp_total(tcp::ctr::syn_received);
     const uint64_t synack = st->tcp_total(tcp::ctr::synack_sent);
     const drop_view d = drops_of(*st);
-    uint64_t conns = 0;
-    for (uint16_t i = 0; i < st->n_lcores(); i++) {
-        conns += st->lc(i).tcp.conns_in_use();
-    }
+    const uint64_t conns = st->conns_in_use();
     std::printf("fg-synresponder: %lu SYNs in, %lu SYN-ACKs out (%lu with cookies) in %.2f s (%s/s), cookies "
                 "accepted %lu, connections held %lu, drops %lu\n",
                 (unsigned long)syn, (unsigned long)synack, (unsigned long)st->tcp_total(tcp::ctr::cookies_sent),
@@ -229,9 +209,7 @@ int main(int argc, char** argv)
         j.add("elapsed_s", elapsed);
         j.add("syncookies", std::string(tcp::syncookie_mode_name(rs.lo.cookies)));
         apps::add_stack_counters(j, *st);
-        for (unsigned i = 0; i < tcp::n_counters; i++) {
-            j.add(tcp::counter_name(tcp::ctr(i)), st->tcp_total(tcp::ctr(i)));
-        }
+        apps::add_tcp_counters(j, *st);
         j.add("syn_in_per_s", double(syn) / (elapsed > 0 ? elapsed : 1));
         j.add("synack_out_per_s", double(synack) / (elapsed > 0 ? elapsed : 1));
         j.add("connections_in_use", conns);

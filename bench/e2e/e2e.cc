@@ -126,20 +126,6 @@ std::string fmt_rate(double r)
     return b;
 }
 
-std::vector<std::string> app_args(int argc, char** argv)
-{
-    std::vector<std::string> a;
-    bool after = false;
-    for (int i = 1; i < argc; i++) {
-        if (after) {
-            a.emplace_back(argv[i]);
-        } else if (std::strcmp(argv[i], "--") == 0) {
-            after = true;
-        }
-    }
-    return a;
-}
-
 bool start_raw_port(uint16_t port_id, rte_ether_addr& mac, std::string& error)
 {
     glue::port_config pc;

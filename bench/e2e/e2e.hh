@@ -42,7 +42,6 @@ unsigned hugepages_2m_total();               // nr_hugepages
 bool pin_this_thread(unsigned cpu);
 double now_s();                              // steady clock, seconds
 std::string fmt_rate(double per_s);          // 1.23M, 45.6k
-std::vector<std::string> app_args(int argc, char** argv); // argv after "--"
 
 // ---- raw ports ----
 // Configures and starts a ring port with one queue pair for a raw (non-stack)

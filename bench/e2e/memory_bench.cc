@@ -86,15 +86,6 @@ int stack_main(void* p)
     return st->run_lcore(rte_lcore_id());
 }
 
-uint64_t conns_of(const core::stack& st)
-{
-    uint64_t n = 0;
-    for (uint16_t i = 0; i < st.n_lcores(); i++) {
-        n += st.lc(i).tcp.conns_in_use();
-    }
-    return n;
-}
-
 void print_side(const char* name, const side_memory& m, uint64_t conns, uint64_t capacity)
 {
     const double n = double(conns ? conns : 1);
@@ -136,7 +127,7 @@ int main(int argc, char** argv)
                         return true;
                     }});
     std::string err;
-    if (!apps::parse(rows, e2e::app_args(argc, argv), err)) {
+    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
         std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
         return 2;
     }
@@ -272,7 +263,7 @@ int main(int argc, char** argv)
         sampler.join();
         // The last third ACKs may still sit in the responder's rx ring.
         const double wait_end = e2e::now_s() + 2;
-        while (conns_of(*resp) < o.connections && e2e::now_s() < wait_end) {
+        while (resp->conns_in_use() < o.connections && e2e::now_s() < wait_end) {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         filled = bs.done.load();
@@ -289,7 +280,7 @@ int main(int argc, char** argv)
             char b[200];
             std::snprintf(b, sizeof(b), "  [%5.1fs] established %s/s, client %lu, responder %lu held", t,
                           e2e::fmt_rate(double(est - last) / iv).c_str(), (unsigned long)est,
-                          (unsigned long)conns_of(*resp));
+                          (unsigned long)resp->conns_in_use());
             last = est;
             return std::string(b);
         };
@@ -299,7 +290,7 @@ int main(int argc, char** argv)
         uint64_t resp_last = 0;
         int resp_still = 0;
         ro.done = [&](double) {
-            const uint64_t r = conns_of(*resp);
+            const uint64_t r = resp->conns_in_use();
             resp_still = r == resp_last ? resp_still + 1 : 0;
             resp_last = r;
             return cli->tcp_total(tcp::ctr::established) >= o.connections && (r >= o.connections || resp_still >= 3);
@@ -313,7 +304,7 @@ int main(int argc, char** argv)
         resp->stop();
         rte_eal_wait_lcore(peer);
     }
-    const uint64_t held = conns_of(*resp);
+    const uint64_t held = resp->conns_in_use();
     std::printf("  filled in %.1f s: responder holds %lu connections (table %u, timers armed %zu), cookies "
                 "accepted %lu, pool exhausted %lu, table full %lu\n",
                 fill_s, (unsigned long)held, resp->lc(0).tcp.table_size(), resp->lc(0).tcp.timers_armed(),
@@ -322,7 +313,7 @@ int main(int argc, char** argv)
                 (unsigned long)resp->tcp_total(tcp::ctr::table_full));
     uint64_t client_held = 0;
     if (cli) {
-        client_held = conns_of(*cli);
+        client_held = cli->conns_in_use();
         std::printf("  client holds %lu connections (table %u, timers armed %zu), no_port %lu, timed out %lu\n",
                     (unsigned long)client_held, cli->lc(0).tcp.table_size(), cli->lc(0).tcp.timers_armed(),
                     (unsigned long)cli->tcp_total(tcp::ctr::no_port), (unsigned long)cli->tcp_total(tcp::ctr::timed_out));

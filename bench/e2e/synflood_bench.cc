@@ -272,7 +272,7 @@ int main(int argc, char** argv)
                         return true;
                     }});
     std::string err;
-    if (!apps::parse(rows, e2e::app_args(argc, argv), err)) {
+    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
         std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());
         return 2;
     }

@@ -243,6 +243,15 @@ uint64_t stack::tcp_total(tcp::ctr c) const
     return s;
 }
 
+uint64_t stack::conns_in_use() const
+{
+    uint64_t n = 0;
+    for (const auto& l : _lcores) {
+        n += l->tcp.conns_in_use();
+    }
+    return n;
+}
+
 bool stack::generator_done() const
 {
     for (std::size_t i = 0; i < _lcores.size(); i++) {

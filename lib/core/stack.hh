@@ -166,6 +166,8 @@ public:
         return rte_ring_mc_dequeue_burst_elem(_lcores[idx]->events, out, sizeof(tcp::event), n, nullptr);
     }
     uint64_t tcp_total(tcp::ctr c) const;
+    // Connection blocks in use (every state, TIME-WAIT included), all lcores.
+    uint64_t conns_in_use() const;
     // Bulk generator: every lcore tried its share and nothing is in flight.
     bool generator_done() const;
     void stop_generator();
