@@ -174,10 +174,11 @@ void add_stack_counters(json_object& j, const core::stack& st)
 
 namespace fg::apps {
 
-void add_tcp_counters(json_object& j, const core::stack& st)
+void add_tcp_counters(json_object& j, const core::stack& st, const std::function<uint64_t(tcp::ctr)>& extra)
 {
     for (unsigned i = 0; i < tcp::n_counters; i++) {
-        j.add(tcp::counter_name(tcp::ctr(i)), st.tcp_total(tcp::ctr(i)));
+        const auto c = tcp::ctr(i);
+        j.add(tcp::counter_name(c), st.tcp_total(c) + (extra ? extra(c) : 0));
     }
 }
 

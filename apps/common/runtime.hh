@@ -50,8 +50,11 @@ private:
 // The stack's loop counters, classifier drops and neighbour counters as JSON members.
 void add_stack_counters(json_object& j, const core::stack& st);
 
-// Every TCP counter of the stack (summed over lcores) as JSON members.
-void add_tcp_counters(json_object& j, const core::stack& st);
+// Every TCP counter of the stack (summed over lcores) as JSON members;
+// `extra` (if given) adds to some of them (e.g. the load generator's own
+// no_port and unreachable outcomes, which never reach the engine).
+void add_tcp_counters(json_object& j, const core::stack& st,
+                      const std::function<uint64_t(tcp::ctr)>& extra = nullptr);
 
 // The TCP counters as extra telemetry keys of the stack (core::telemetry_register).
 core::counter_source tcp_telemetry(const core::stack& st);

@@ -12,8 +12,8 @@
 // (no application thread): the first half of the lcores generate, the second
 // half respond. That is the README's demo and the handshake benchmark.
 //
-// The lcores generate by themselves (engine::generate(): a token bucket per
-// lcore, no ring message per connection); the stats thread only reads counters.
+// The lcores generate by themselves (lib/gen: a token bucket per lcore, no
+// ring message per connection); the stats thread only reads counters.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -34,6 +34,7 @@ namespace {
 struct loadgen_options {
     std::vector<std::pair<uint32_t, uint16_t>> targets; // host order
     tcp::active_config active;
+    gen::config gen;
     bool responder = false;
     std::vector<route::addr_range> responder_ips;
     tcp::syncookie_mode responder_cookies = tcp::syncookie_mode::always;
@@ -55,6 +56,25 @@ bool parse_target(std::string_view v, std::pair<uint32_t, uint16_t>& out, std::s
     return true;
 }
 
+// Outcomes the generator decides without the engine, reported under the
+// engine's names: no free source pair is no_port, a target without a route
+// is unreachable.
+uint64_t gen_extra(const core::stack& st, tcp::ctr c)
+{
+    switch (c) {
+    case tcp::ctr::no_port:
+        return st.gen_total(gen::ctr::no_port);
+    case tcp::ctr::unreachable:
+        return st.gen_total(gen::ctr::unroutable);
+    default:
+        return 0;
+    }
+}
+uint64_t total(const core::stack& st, tcp::ctr c)
+{
+    return st.tcp_total(c) + gen_extra(st, c);
+}
+
 std::string fmt_rate(double r)
 {
     char b[32];
@@ -74,8 +94,8 @@ int main(int argc, char** argv)
 {
     apps::common_options co;
     loadgen_options lo;
-    lo.active.gen.close = tcp::close_mode::rst;
-    lo.active.gen.cps = 1e6;
+    lo.gen.close = gen::close_mode::rst;
+    lo.gen.cps = 1e6;
     std::vector<apps::option> rows = apps::common_option_rows(co);
     rows.push_back({"target", true, "ADDR:PORT  where to connect; repeatable (round robin)",
                     [&](std::string_view v, std::string& e) {
@@ -86,27 +106,21 @@ int main(int argc, char** argv)
                         lo.targets.push_back(t);
                         return true;
                     }});
-    rows.push_back(apps::u64_option("connections", "N  connections to open in all (0: until --duration); default 0", 0, UINT64_MAX, [&](uint64_t x) { lo.active.gen.total = x; }));
+    rows.push_back(apps::u64_option("connections", "N  connections to open in all (0: until --duration); default 0", 0, UINT64_MAX, [&](uint64_t x) { lo.gen.total = x; }));
     rows.push_back({"cps", true, "N  connections per second, all lcores together; default 1000000",
                     [&](std::string_view v, std::string& e) {
-                        return apps::parse_double(v, 1, 1e9, lo.active.gen.cps, e);
+                        return apps::parse_double(v, 1, 1e9, lo.gen.cps, e);
                     }});
-    rows.push_back(apps::u64_option("concurrency", "N  most connections open (not yet closed by us) at once; 0: no limit", 0, 1u << 30, [&](uint64_t x) { lo.active.gen.concurrency = uint32_t(x); }));
+    rows.push_back(apps::u64_option("concurrency", "N  most connections open (not yet closed by us) at once; 0: no limit", 0, 1u << 30, [&](uint64_t x) { lo.gen.concurrency = uint32_t(x); }));
     rows.push_back({"close", true, "rst|fin|hold  what to do once established; default rst",
                     [&](std::string_view v, std::string& e) {
-                        if (v == "rst") {
-                            lo.active.gen.close = tcp::close_mode::rst;
-                        } else if (v == "fin") {
-                            lo.active.gen.close = tcp::close_mode::fin;
-                        } else if (v == "hold") {
-                            lo.active.gen.close = tcp::close_mode::hold;
-                        } else {
+                        if (!gen::parse_close_mode(v, lo.gen.close)) {
                             e = "expected rst, fin or hold";
                             return false;
                         }
                         return true;
                     }});
-    rows.push_back(apps::u64_option("hold-ms", "MS  with --close hold: close (FIN) after this long; 0: hold until the end", 0, UINT32_MAX, [&](uint64_t x) { lo.active.gen.hold_ms = uint32_t(x); }));
+    rows.push_back(apps::u64_option("hold-ms", "MS  with --close hold: close (FIN) after this long; 0: hold until the end", 0, UINT32_MAX, [&](uint64_t x) { lo.gen.hold_ms = uint32_t(x); }));
     rows.push_back({"port-range", true, "LO-HI  local ports (Linux ip_local_port_range); default 32768-60999",
                     [&](std::string_view v, std::string& e) {
                         const std::size_t dash = v.find('-');
@@ -230,12 +244,13 @@ int main(int argc, char** argv)
     apps::apply_common(cc, co);
     cc.tcp.capacity = lo.capacity;
     cc.active = lo.active;
+    cc.gen = lo.gen;
     for (const auto& t : lo.targets) {
-        cc.active.gen.targets.push_back(make_tuple4(0, 0, t.first, t.second));
+        cc.gen.targets.push_back(make_tuple4(0, 0, t.first, t.second));
     }
     for (const auto& r : co.ips) {
         for (uint64_t a = r.first; a <= r.last; a++) {
-            cc.active.gen.laddrs.push_back(rte_cpu_to_be_32(uint32_t(a)));
+            cc.gen.laddrs.push_back(rte_cpu_to_be_32(uint32_t(a)));
         }
     }
 
@@ -283,11 +298,11 @@ int main(int argc, char** argv)
         core::telemetry_register(resp.get(), apps::tcp_telemetry(*resp));
     }
     std::printf("fg-loadgen: %zu source address(es), %zu target(s), %u generating lcore(s)%s, %s, cps %s%s\n",
-                cc.active.gen.laddrs.size(), lo.targets.size(), st->n_lcores(),
+                cc.gen.laddrs.size(), lo.targets.size(), st->n_lcores(),
                 lo.responder ? (", " + std::to_string(resp->n_lcores()) + " responder lcore(s) on a ring pair").c_str()
                              : "",
-                eal.hugepages ? "hugepages" : "no hugepages", fmt_rate(lo.active.gen.cps).c_str(),
-                lo.active.gen.total ? (", " + std::to_string(lo.active.gen.total) + " connections").c_str() : "");
+                eal.hugepages ? "hugepages" : "no hugepages", fmt_rate(lo.gen.cps).c_str(),
+                lo.gen.total ? (", " + std::to_string(lo.gen.total) + " connections").c_str() : "");
     std::fflush(stdout);
 
     apps::run_options ro;
@@ -303,26 +318,23 @@ int main(int argc, char** argv)
         const uint64_t est = st->tcp_total(tcp::ctr::established);
         const uint64_t att = st->tcp_total(tcp::ctr::attempted);
         const tcp::rtt_histogram h = st->rtt_total();
-        uint32_t in_flight = 0;
-        for (uint16_t i = 0; i < st->n_lcores(); i++) {
-            in_flight += st->lc(i).tcp.generator_in_flight();
-        }
+        const uint64_t in_flight = st->generator_in_flight();
         char buf[400];
         std::snprintf(buf, sizeof(buf),
                       "[fg-loadgen %6.1fs] established %s/s (attempted %s/s) | total est %lu refused %lu timeout %lu "
-                      "unreach %lu no_port %lu | synrtx %lu | open %u | rtt p50 %u us p99 %u us",
+                      "unreach %lu no_port %lu | synrtx %lu | open %lu | rtt p50 %u us p99 %u us",
                       t, fmt_rate(double(est - last_est) / iv).c_str(), fmt_rate(double(att - last_att) / iv).c_str(),
                       (unsigned long)est, (unsigned long)st->tcp_total(tcp::ctr::refused),
                       (unsigned long)st->tcp_total(tcp::ctr::timed_out),
-                      (unsigned long)st->tcp_total(tcp::ctr::unreachable),
-                      (unsigned long)st->tcp_total(tcp::ctr::no_port),
-                      (unsigned long)st->tcp_total(tcp::ctr::syn_retransmits), in_flight, h.percentile(50),
+                      (unsigned long)total(*st, tcp::ctr::unreachable),
+                      (unsigned long)total(*st, tcp::ctr::no_port),
+                      (unsigned long)st->tcp_total(tcp::ctr::syn_retransmits), (unsigned long)in_flight, h.percentile(50),
                       h.percentile(99));
         last_est = est;
         last_att = att;
         return buf;
     };
-    ro.done = [&](double) { return lo.active.gen.total != 0 && st->generator_done(); };
+    ro.done = [&](double) { return lo.gen.total != 0 && st->generator_done(); };
     std::vector<core::stack*> stacks{st.get()};
     if (resp) {
         stacks.push_back(resp.get());
@@ -335,13 +347,13 @@ int main(int argc, char** argv)
                 "no port %lu, rtt p50 %u us p99 %u us\n",
                 (unsigned long)est, elapsed, fmt_rate(double(est) / elapsed).c_str(),
                 (unsigned long)st->tcp_total(tcp::ctr::refused), (unsigned long)st->tcp_total(tcp::ctr::timed_out),
-                (unsigned long)st->tcp_total(tcp::ctr::unreachable), (unsigned long)st->tcp_total(tcp::ctr::no_port),
+                (unsigned long)total(*st, tcp::ctr::unreachable), (unsigned long)total(*st, tcp::ctr::no_port),
                 h.percentile(50), h.percentile(99));
     if (!co.json_path.empty()) {
         apps::json_object j;
         j.add("app", std::string("fg-loadgen"));
         j.add("elapsed_s", elapsed);
-        apps::add_tcp_counters(j, *st);
+        apps::add_tcp_counters(j, *st, [&](tcp::ctr c) { return gen_extra(*st, c); });
         j.add("rtt_us_p50", uint64_t(h.percentile(50)));
         j.add("rtt_us_p99", uint64_t(h.percentile(99)));
         j.add("rtt_us_min", uint64_t(h.min()));
@@ -352,6 +364,12 @@ int main(int argc, char** argv)
         apps::json_object core_j;
         apps::add_stack_counters(core_j, *st);
         j.add_raw("stack", core_j.str());
+        apps::json_object gen_j;
+        for (unsigned i = 0; i < gen::n_counters; i++) {
+            gen_j.add(gen::counter_name(gen::ctr(i)), st->gen_total(gen::ctr(i)));
+        }
+        gen_j.add("in_flight", st->generator_in_flight());
+        j.add_raw("generator", gen_j.str());
         apps::add_resolved(j, *st, co.resolve);
         if (resp) {
             apps::json_object r;

@@ -120,12 +120,12 @@ fg_result run_floodgate(const options& o)
     cc.lcores = {lcores[0]};
     const uint32_t first = ipv4(198, 18, 1, 0);
     cc.addrs.push_back(route::addr_range{first, first + o.src_ips - 1, 16});
-    cc.active.gen.close = tcp::close_mode::rst;
-    cc.active.gen.cps = o.cps;
-    cc.active.gen.concurrency = o.concurrency;
-    cc.active.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
+    cc.gen.close = gen::close_mode::rst;
+    cc.gen.cps = o.cps;
+    cc.gen.concurrency = o.concurrency;
+    cc.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
     for (uint32_t a = 0; a < o.src_ips; a++) {
-        cc.active.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
+        cc.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
     }
     auto st = core::stack::create(cc, err);
     if (!st) {

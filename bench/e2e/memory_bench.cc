@@ -203,14 +203,14 @@ int main(int argc, char** argv)
         const uint32_t first = ipv4(198, 18, 4, 0); // 1024 addresses: 198.18.4.0 - 198.18.7.255
         cc.addrs.push_back(route::addr_range{first, first + 1023, 16});
         cc.tcp.capacity = uint32_t(o.capacity);
-        cc.active.gen.close = tcp::close_mode::hold;
-        cc.active.gen.hold_ms = 0;
-        cc.active.gen.cps = o.cps;
-        cc.active.gen.total = o.connections;
-        cc.active.gen.concurrency = 0;
-        cc.active.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
+        cc.gen.close = gen::close_mode::hold;
+        cc.gen.hold_ms = 0;
+        cc.gen.cps = o.cps;
+        cc.gen.total = o.connections;
+        cc.gen.concurrency = 0;
+        cc.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
         for (uint32_t a = 0; a < 1024; a++) {
-            cc.active.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
+            cc.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
         }
         cli = core::stack::create(cc, err);
         if (!cli) {

@@ -85,8 +85,8 @@ void stack::poll_once(lcore& c)
     }
     // Backpressure: the generator pauses while the port refuses frames
     // (a full tx queue), instead of opening connections whose SYNs are lost.
-    if (_generating && c.out.dropped == c.gen_seen_drops) {
-        if (c.tcp.generate() != 0) {
+    if (c.gen && c.out.dropped == c.gen_seen_drops) {
+        if (c.gen->poll(uint64_t(double(now_tsc()) * _ns_per_tsc)) != 0) {
             busy = true;
         }
     }
@@ -294,7 +294,9 @@ void stack::handle_command(lcore& c, const command& cmd)
         c.tcp.command(cmd.tcp);
         break;
     case command::stop_gen:
-        c.tcp.stop_generator();
+        if (c.gen) {
+            c.gen->stop();
+        }
         break;
     default:
         break;

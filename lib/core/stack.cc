@@ -106,6 +106,7 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         return nullptr;
     }
 
+    st->_ns_per_tsc = 1e9 / double(std::max<uint64_t>(1, tsc_hz()));
     st->_lcore_to_idx.assign(RTE_MAX_LCORE, -1);
     for (uint16_t i = 0; i < n; i++) {
         auto c = std::make_unique<lcore>();
@@ -140,15 +141,6 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         }
         auto ac = std::make_unique<tcp::active_config>(cfg.active);
         ac->steer = &st->_steer;
-        ac->gen.cps = cfg.active.gen.cps / n;
-        ac->gen.total = cfg.active.gen.total / n + (i < cfg.active.gen.total % n ? 1 : 0);
-        if (cfg.active.gen.total != 0 && ac->gen.total == 0) {
-            ac->gen.cps = 0; // fewer connections than lcores: this one has none (total 0 would mean unlimited)
-        }
-        if (cfg.active.gen.concurrency != 0) {
-            ac->gen.concurrency = std::max<uint32_t>(1, cfg.active.gen.concurrency / n);
-        }
-        st->_generating = st->_generating || ac->gen.cps > 0;
         tcp::engine_config ec = cfg.tcp;
         ec.active = ac.get();
         st->_active.push_back(std::move(ac));
@@ -169,6 +161,18 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         if (!c->tcp.init(ec, 0, error)) {
             error = "TCP engine of lcore " + std::to_string(i) + ": " + error;
             return nullptr;
+        }
+        if (cfg.gen.enabled()) {
+            gen::config gc = cfg.gen.share(n, i);
+            gc.port_lo = cfg.active.ports.lo;
+            gc.port_hi = cfg.active.ports.hi;
+            gc.reserved_ports = cfg.active.ports.reserved;
+            c->gen = std::make_unique<gen::generator>();
+            const gen::env ge{&c->tcp, st->_routes.get(), &st->_steer, i};
+            if (!c->gen->init(gc, ge, error)) {
+                error = "load generator of lcore " + std::to_string(i) + ": " + error;
+                return nullptr;
+            }
         }
         for (const auto& s : cfg.static_arp) {
             if (!c->neigh->add_static(rte_cpu_to_be_32(s.ip), s.mac, error)) {
@@ -254,12 +258,34 @@ uint64_t stack::conns_in_use() const
 
 bool stack::generator_done() const
 {
-    for (std::size_t i = 0; i < _lcores.size(); i++) {
-        if (_active[i]->gen.cps > 0 && !_lcores[i]->tcp.generator_done()) {
+    for (const auto& l : _lcores) {
+        if (l->gen && !l->gen->done()) {
             return false;
         }
     }
     return true;
+}
+
+uint64_t stack::generator_in_flight() const
+{
+    uint64_t n = 0;
+    for (const auto& l : _lcores) {
+        if (l->gen) {
+            n += l->gen->in_flight();
+        }
+    }
+    return n;
+}
+
+uint64_t stack::gen_total(gen::ctr c) const
+{
+    uint64_t s = 0;
+    for (const auto& l : _lcores) {
+        if (l->gen) {
+            s += l->gen->ctrs()[c];
+        }
+    }
+    return s;
 }
 
 void stack::stop_generator()

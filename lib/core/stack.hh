@@ -33,8 +33,9 @@
 #include "route/neigh.hh"
 #include "route/route.hh"
 #include "table/listener_table.hh"
-#include "tcp/engine.hh"
+#include "gen/generator.hh"
 #include "tcp/connect.hh"
+#include "tcp/engine.hh"
 #include "tcp/listener.hh"
 
 namespace fg::core {
@@ -61,9 +62,12 @@ struct stack_config {
     // The TCP engine of every lcore. The stack fills in lcore, n_lcores and
     // every pointer (listeners, secrets, routes, neighbours, rings, output).
     tcp::engine_config tcp;
-    // The active side (ports, SYN retries, TIME-WAIT, the bulk generator).
-    // The generator's cps and total are split evenly over the lcores.
+    // The active side (ports, SYN retries, TIME-WAIT) of every engine.
     tcp::active_config active;
+    // The load generator (off unless gen.cps > 0 and there are targets):
+    // split over the lcores by gen::config::share(). Its port range and
+    // reserved ports are taken from `active.ports`.
+    gen::config gen;
 };
 
 // Messages to an lcore (command ring, fixed 48-byte elements).
@@ -92,6 +96,7 @@ struct alignas(64) lcore {
     std::unique_ptr<route::neigh_table> neigh;
     rte_ring* events = nullptr;   // SP/MC ring of tcp::event to application threads
     tcp::engine tcp;
+    std::unique_ptr<gen::generator> gen; // the load generator on this lcore, if any
     ms_clock clock;
     uint32_t now_ms = 0;
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
@@ -168,9 +173,13 @@ public:
     uint64_t tcp_total(tcp::ctr c) const;
     // Connection blocks in use (every state, TIME-WAIT included), all lcores.
     uint64_t conns_in_use() const;
-    // Bulk generator: every lcore tried its share and nothing is in flight.
+    // Load generator: every lcore tried its share and nothing is in flight.
     bool generator_done() const;
+    // Stops generating on every lcore; held connections are closed with FIN.
     void stop_generator();
+    // Generator connections in flight (SYN-SENT or held), all lcores.
+    uint64_t generator_in_flight() const;
+    uint64_t gen_total(gen::ctr c) const;
     tcp::rtt_histogram rtt_total() const;
 
 private:
@@ -204,7 +213,7 @@ private:
     std::unique_ptr<tcp::syncookie> _cookies;
     std::unique_ptr<tcp::isn_generator> _isn;
     std::vector<std::unique_ptr<tcp::active_config>> _active; // per lcore
-    bool _generating = false;
+    double _ns_per_tsc = 1.0;
 };
 
 } // namespace fg::core

@@ -170,6 +170,8 @@ public:
     const T* resolve(handle h) const { return const_cast<pool*>(this)->resolve(h); }
 
     bool in_use(uint32_t s) const { return s < _fresh && (_meta[s] & in_use_bit) != 0; }
+    // Slots [0, high_water()) have been handed out at least once; none above is in use.
+    uint32_t high_water() const { return _fresh; }
     // Unchecked: the lcore's own slots, from its own tables.
     T& operator[](uint32_t s) { return _objs[s]; }
     const T& operator[](uint32_t s) const { return _objs[s]; }

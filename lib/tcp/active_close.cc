@@ -5,8 +5,8 @@
 // FIN-WAIT-1/2 and CLOSING use the synchronized-state checks of
 // established.cc (sequence acceptability, RFC 5961 RST and SYN handling,
 // ACK processing) and its data/FIN step, then change state as the RFC says.
-// Generator connections carry cf_auto (no application), so the events those
-// shared paths post are dropped for them by post_event().
+// Their events go to the application's event ring, or to the local sink for
+// connections of the lcore's own application (engine::open_local).
 // TIME-WAIT follows Linux's tcp_timewait_state_process(): an in-window RST
 // kills the entry (tcp_rfc1337=0, the default), a retransmitted FIN or any
 // out-of-window segment is ACKed and restarts the 2 MSL timer, a new SYN
@@ -30,17 +30,6 @@ constexpr uint32_t paws_msl_ms = 60000; // Linux TCP_PAWS_MSL: an RST is never P
 constexpr int32_t paws_window = 1;      // Linux TCP_PAWS_WINDOW: TSvals this far back still pass
 
 } // namespace
-
-void engine::start_active_close(conn& c, uint32_t slot)
-{
-    // 3.10.4 CLOSE in ESTABLISHED: "form a FIN segment and send it ... enter
-    // FIN-WAIT-1" -- close.cc's path, for connections the generator closes.
-    c.set(cf_app_closed);
-    c.st = state::fin_wait_1;
-    c.retries = 0;
-    arm(slot, backoff_ms(0));
-    send_fin(c, nullptr);
-}
 
 void engine::enter_time_wait(conn& c, uint32_t slot)
 {

@@ -79,6 +79,12 @@ enum conn_flag : uint8_t {
     cf_auto = 1u << 7,        // accepted on the lcore (listener accept_action::hold): no application; a peer FIN is answered with ours
 };
 
+// conn::spare bits on active connections.
+enum active_flag : uint16_t {
+    af_local = 1u << 0,   // opened by engine::open_local(): events go to the local sink, `released` when freed
+    af_simopen = 1u << 2, // SYN-SENT got a SYN: the SYN-RECEIVED of a simultaneous open (SYN-ACK sent)
+};
+
 struct conn {
     tuple4 tuple;          // our view, network order: laddr/lport us, raddr/rport the peer
     timer::link tl;        // the connection's one timer (SYN/SYN-ACK/FIN retransmit, TIME_WAIT)
@@ -95,8 +101,9 @@ struct conn {
     uint8_t flags;         // conn_flag bits
     uint8_t wscale;        // low nibble: snd_wscale (peer's shift), high nibble: rcv_wscale (ours)
     uint8_t retries;       // retransmissions of the segment the timer guards
-    uint16_t listener;     // passive side: listener ref (tcp::listener::ref()), 0 for active connections
-    uint16_t spare;        // free for the active side (e.g. source-port allocator bookkeeping)
+    uint16_t listener;     // passive side: listener ref (tcp::listener::ref()); active: 0, or open_local()'s tag
+                           // (never a listener ref: check cf_passive before looking a listener up)
+    uint16_t spare;        // active side: active_flag bits
 
     uint8_t snd_wscale() const { return wscale & 0x0f; }
     uint8_t rcv_wscale() const { return uint8_t(wscale >> 4); }

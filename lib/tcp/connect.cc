@@ -1,6 +1,7 @@
 // The active open (Linux tcp_v4_connect -> inet_hash_connect -> tcp_connect):
 // route and source address, ephemeral port, ISN, SYN; its events; the
-// neighbour-failure path (l2_failed); and the bulk connection generator.
+// neighbour-failure path (l2_failed); the lcore's local application
+// (open_local, close, abort, the local event queue).
 #include "tcp/connect.hh"
 
 #include <algorithm>
@@ -22,8 +23,6 @@ namespace fg::tcp {
 namespace {
 
 constexpr uint32_t tw_reuse_min_ms = 1000; // Linux tcp_twsk_unique: the peer's last TSval at least 1 s old
-constexpr uint32_t hold_sweep = 64;        // held connections looked at per generate(): bounded work
-constexpr uint32_t hold_rotate = 8;        // hold_ms 0: live ones re-queued per call while looking for dead ones
 
 const active_config& default_active_config()
 {
@@ -33,28 +32,13 @@ const active_config& default_active_config()
 
 } // namespace
 
-const char* close_mode_name(close_mode m)
-{
-    static constexpr const char* names[] = {
-#define FG_X(name, doc) #name,
-        FG_FOREACH_GEN_CLOSE(FG_X)
-#undef FG_X
-    };
-    return unsigned(m) < sizeof(names) / sizeof(names[0]) ? names[unsigned(m)] : "unknown";
-}
-
 // ---- set-up ---------------------------------------------------------------
 
 bool engine::init_active(std::string& error)
 {
     const active_config& ac = _cfg.active != nullptr ? *_cfg.active : default_active_config();
-    const generator_config& g = ac.gen;
     if (ac.time_wait_ms == 0 || ac.fin_timeout_ms == 0) {
         error = "tcp engine: time_wait_ms and fin_timeout_ms must be > 0";
-        return false;
-    }
-    if (g.cps < 0 || g.burst == 0 || (!g.targets.empty() && g.cps == 0)) {
-        error = "tcp engine: generator needs cps > 0 and burst > 0";
         return false;
     }
     try {
@@ -74,42 +58,6 @@ bool engine::init_active(std::string& error)
     a.user = static_cast<uint64_t*>(a.user_mem.ptr);
     a.tsc_per_us = std::max<uint64_t>(1, tsc_hz() / 1000000u);
     a.ns_per_tsc = 1e9 / double(std::max<uint64_t>(1, tsc_hz()));
-
-    // Generator targets: routed once (routes do not change while lcores run).
-    for (rte_be32_t l : g.laddrs) {
-        if (l == 0 || (_cfg.routes != nullptr && !_cfg.routes->addrs().is_local(l))) {
-            error = "tcp engine: generator source address is not one of ours";
-            return false;
-        }
-    }
-    for (const tuple4& want : g.targets) {
-        if (want.raddr == 0 || want.rport == 0) {
-            error = "tcp engine: generator target needs an address and a port";
-            return false;
-        }
-        active_state::target t{want, 0, 0};
-        t.t.lport = 0;
-        if (_cfg.routes != nullptr) {
-            const route::route_result r = _cfg.routes->lookup(want.raddr, want.laddr);
-            if (!r.ok()) {
-                t.err = route::route_errno(r.status);
-            } else {
-                t.mss = std::min(advmss_for_mtu(r.mtu), _cfg.opts.mss);
-                if (want.laddr == 0 && g.laddrs.empty()) {
-                    t.t.laddr = r.src;
-                }
-            }
-        } else if (want.laddr == 0 && g.laddrs.empty()) {
-            t.err = ENETUNREACH;
-        } else {
-            t.mss = _cfg.opts.mss;
-        }
-        a.targets.push_back(t);
-    }
-    if (g.close == close_mode::hold && !g.targets.empty()) {
-        a.hold.resize(g.concurrency != 0 ? std::min(g.concurrency, _cfg.capacity) : _cfg.capacity);
-    }
-    a.last_ns = isn_clock_ns();
     return true;
 }
 
@@ -144,16 +92,41 @@ const rtt_histogram& engine::rtt() const
 
 void engine::post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_us)
 {
-    if ((c.spare & af_gen) || c.has(cf_auto)) {
+    if (c.has(cf_auto)) {
         return; // no application: counters and the RTT histogram say it all
     }
     event e;
     fill_event(e, c, t, err);
     e.rtt_us = rtt_us;
+    if (c.spare & af_local) {
+        post_local(e);
+        return;
+    }
     e.user = c.has(cf_passive) ? 0 : _active->user[slot_of(c)]; // passive: a listener's connection, no connect()
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
         _ctr.inc(ctr::event_ring_full);
     }
+}
+
+void engine::post_local(const event& e)
+{
+    if (FG_UNLIKELY(_local_n == local_queue)) {
+        _ctr.inc(ctr::local_event_overflow); // a bug: safe points come after every handler
+        return;
+    }
+    _local[_local_n++] = e;
+}
+
+void engine::deliver_local()
+{
+    // The sink may call open_local/close/abort, which may post more: they
+    // join the queue and are delivered in this same pass.
+    for (uint32_t i = 0; i < _local_n; i++) {
+        if (_sink != nullptr) {
+            _sink(_sink_ctx, _local[i]);
+        }
+    }
+    _local_n = 0;
 }
 
 void engine::post_failure(const tuple4& t, uint64_t user, event_type type, int32_t err)
@@ -169,19 +142,10 @@ void engine::post_failure(const tuple4& t, uint64_t user, event_type type, int32
     }
 }
 
-void engine::gen_release(const conn& c)
-{
-    if (c.spare & af_counted) {
-        const_cast<conn&>(c).spare = uint16_t(c.spare & ~af_counted);
-        _active->in_flight--;
-    }
-}
-
 void engine::finish_active(conn& c, uint32_t slot, ctr counter, event_type t, int32_t err)
 {
     _ctr.inc(counter);
     post_active(c, t, err);
-    gen_release(c);
     free_conn(c, slot);
 }
 
@@ -200,13 +164,37 @@ void engine::cmd_connect(const cmd& k)
 {
     event_type why = event_type::unreachable;
     int32_t err = 0;
-    if (open_active(k.tuple, k.user, false, nullptr, 0, 0, why, err) == UINT32_MAX) {
+    if (open_active(k.tuple, k.user, nullptr, why, err) == UINT32_MAX) {
         post_failure(k.tuple, k.user, why, err);
     }
 }
 
-uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const rte_be32_t* laddrs,
-                             uint32_t n_laddrs, uint16_t mss, event_type& why, int32_t& err)
+bool engine::open_local(const tuple4& t, uint16_t mss, uint32_t ts_offset, uint16_t tag, handle* out,
+                        event_type& why, int32_t& err)
+{
+    const local_open lo{mss, tag, ts_offset};
+    const uint32_t slot = open_active(t, 0, &lo, why, err);
+    if (slot == UINT32_MAX) {
+        return false;
+    }
+    if (out != nullptr) {
+        *out = handle_of(at(slot));
+    }
+    return true;
+}
+
+void engine::close(const handle& h)
+{
+    cmd_close(cmd{cmd_type::close, h, {}, 0});
+}
+
+void engine::abort(const handle& h)
+{
+    cmd_abort(cmd{cmd_type::abort, h, {}, 0});
+}
+
+uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open* local, event_type& why,
+                             int32_t& err)
 {
     active_state& a = *_active;
     tuple4 t = want;
@@ -216,24 +204,26 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const 
         err = e;
         return UINT32_MAX;
     };
-    if (t.raddr == 0 || t.rport == 0) {
+    if (t.raddr == 0 || t.rport == 0 || (local != nullptr && (t.laddr == 0 || t.lport == 0 || local->mss == 0))) {
         return fail(ctr::unreachable, event_type::unreachable, EINVAL);
     }
 
     // Linux ip_route_connect: route, and the route's preferred source unless
     // the caller bound one (which must then be ours, on the egress port).
-    if (mss == 0) {
+    // A local open comes routed already (the generator routes each target once).
+    uint16_t mss = local != nullptr ? local->mss : 0;
+    if (local == nullptr) {
         if (_cfg.routes != nullptr) {
             const route::route_result r = _cfg.routes->lookup(t.raddr, t.laddr);
             if (!r.ok()) {
                 return fail(ctr::unreachable, event_type::unreachable, route::route_errno(r.status));
             }
-            if (t.laddr == 0 && n_laddrs == 0) {
+            if (t.laddr == 0) {
                 t.laddr = r.src;
             }
             mss = std::min(advmss_for_mtu(r.mtu), _cfg.opts.mss); // opts.mss clamps, as TCP_MAXSEG does
         } else {
-            if (t.laddr == 0 && n_laddrs == 0) {
+            if (t.laddr == 0) {
                 return fail(ctr::unreachable, event_type::unreachable, ENETUNREACH);
             }
             mss = _cfg.opts.mss;
@@ -261,7 +251,9 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const 
     };
     bool tw = false;
     if (t.lport != 0) {
-        if (t.laddr == 0 || !a.ports.owns(t.laddr, t.raddr, t.rport, rte_be_to_cpu_16(t.lport))) {
+        // A given port: ours to own (a local open's caller guarantees it, so
+        // the SYN-ACK comes back to this lcore), and its 4-tuple free.
+        if (t.laddr == 0 || (local == nullptr && !a.ports.owns(t.laddr, t.raddr, t.rport, rte_be_to_cpu_16(t.lport)))) {
             return fail(ctr::no_port, event_type::no_port, EADDRNOTAVAIL); // the SYN-ACK would reach another lcore
         }
         const port::tuple_state st = in_use(t);
@@ -270,8 +262,7 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const 
         }
         tw = st == port::tuple_state::time_wait_reusable;
     } else {
-        const int port = t.laddr != 0 ? a.ports.alloc(t.laddr, t.raddr, t.rport, in_use, &tw)
-                                      : a.ports.alloc_any(laddrs, n_laddrs, t.raddr, t.rport, in_use, &t.laddr, &tw);
+        const int port = a.ports.alloc(t.laddr, t.raddr, t.rport, in_use, &tw);
         if (port < 0) {
             return fail(ctr::no_port, event_type::no_port, EADDRNOTAVAIL);
         }
@@ -300,15 +291,18 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, bool gen, const 
     c.iss = iss;
     c.snd_una = iss;
     c.snd_nxt = iss + 1;
-    c.ts_offset = _cfg.opts.timestamps ? _cfg.isn->ts_offset(t) : 0;
+    c.ts_offset = !_cfg.opts.timestamps ? 0 : local != nullptr ? local->ts_offset : _cfg.isn->ts_offset(t);
     c.ts_recent = tsval(c); // SYN-SENT: our first SYN's TSval (Linux retrans_stamp), for the SYN-ACK's PAWS check
     c.t0 = rtt_stamp();     // SYN-SENT: when the first SYN left, for the handshake RTT
     c.mss = mss;            // SYN-SENT: the MSS we advertise; the negotiated one from ESTABLISHED on
     c.st = state::syn_sent;
     c.set_wscale(0, _cfg.opts.window_scaling ? std::min(_cfg.opts.rcv_wscale, max_wscale) : 0);
-    c.spare = gen ? uint16_t(af_gen | af_counted) : 0;
-    c.flags = gen ? uint8_t(cf_auto) : 0; // no application: post_event() stays silent, a peer FIN is answered
-    a.user[slot] = user;
+    if (local != nullptr) {
+        c.spare = af_local;
+        c.listener = local->tag; // comes back in every event's listener_ref
+    } else {
+        a.user[slot] = user;
+    }
     arm(slot, backoff_ms(0));
     send_syn(c);
     _ctr.inc(ctr::attempted);
@@ -362,92 +356,6 @@ void engine::l2_failed(rte_mbuf* m)
         }
     }
     rte_pktmbuf_free(m);
-}
-
-// ---- bulk generator ---------------------------------------------------------
-
-uint32_t engine::generator_in_flight() const
-{
-    return _active->in_flight;
-}
-
-bool engine::generator_done() const
-{
-    const active_state& a = *_active;
-    const uint64_t total = a.cfg.gen.total;
-    return a.in_flight == 0 && (a.stopped || (total != 0 && a.tries >= total));
-}
-
-void engine::stop_generator()
-{
-    _active->stopped = true;
-}
-
-uint32_t engine::generate()
-{
-    active_state& a = *_active;
-    const generator_config& g = a.cfg.gen;
-    if (a.targets.empty()) {
-        return 0;
-    }
-
-    // Held connections: end the holds that are due (all of them once
-    // stopped), forget the ones the peer closed or reset meanwhile.
-    for (uint32_t k = 0, rotated = 0; k < hold_sweep && a.hold_n != 0; k++) {
-        active_state::held e = a.hold[a.hold_head];
-        const conn* found = find(e.h);
-        // A peer FIN already took it to LAST-ACK (cf_auto), an RST freed it.
-        const bool alive = found != nullptr && (found->spare & af_gen) && found->st == state::established;
-        const bool due = a.stopped || (g.hold_ms != 0 && int32_t(_now_ms - e.expire_ms) >= 0);
-        if (alive && !due && (g.hold_ms != 0 || rotated == hold_rotate)) {
-            break;
-        }
-        a.hold_head = a.hold_head + 1 == a.hold.size() ? 0 : a.hold_head + 1;
-        a.hold_n--;
-        if (!alive) {
-            a.in_flight--; // reset or closed by the peer (the passive handlers freed it)
-            continue;
-        }
-        conn& c = const_cast<conn&>(*found);
-        if (!due) { // hold_ms 0: alive, to the back of the queue
-            a.hold[(a.hold_head + a.hold_n) % a.hold.size()] = e;
-            a.hold_n++;
-            rotated++;
-            continue;
-        }
-        c.spare = uint16_t(c.spare & ~af_counted);
-        a.in_flight--;
-        start_active_close(c, slot_of(c));
-    }
-    if (a.stopped) {
-        return 0;
-    }
-
-    // Token bucket: cps tokens a second, at most `burst` banked.
-    const uint64_t now_ns = isn_clock_ns();
-    a.tokens = std::min(double(g.burst), a.tokens + g.cps * double(now_ns - a.last_ns) / 1e9);
-    a.last_ns = now_ns;
-
-    uint32_t n = 0;
-    while (a.tokens >= 1.0 && n < g.burst && (g.total == 0 || a.tries < g.total) &&
-           (g.concurrency == 0 || a.in_flight < g.concurrency)) {
-        a.tokens -= 1.0;
-        a.tries++;
-        n++;
-        const active_state::target& tg = a.targets[a.next];
-        a.next = a.next + 1 == a.targets.size() ? 0 : a.next + 1;
-        if (tg.err != 0) {
-            _ctr.inc(ctr::unreachable);
-            continue;
-        }
-        event_type why;
-        int32_t err;
-        if (open_active(tg.t, 0, true, g.laddrs.data(), uint32_t(g.laddrs.size()), tg.mss, why, err) !=
-            UINT32_MAX) {
-            a.in_flight++;
-        }
-    }
-    return n;
 }
 
 } // namespace fg::tcp

@@ -59,6 +59,7 @@
     X(pool_exhausted, "SYNs or cookie ACKs refused: connection pool empty")                                        \
     X(table_full, "SYNs or cookie ACKs refused: established table full")                                           \
     X(event_ring_full, "events to application threads dropped: lcore event ring full")                             \
+    X(local_event_overflow, "local application events lost: queue full between safe points (a bug; never expected)") \
     X(stale_handle, "commands for a handle that no longer names a live connection")                                \
     X(bad_command, "commands not valid in the connection's state or of unknown type")                              \
     X(state_unhandled, "segments for a state whose handler is not written yet: dropped")                           \
@@ -80,7 +81,6 @@
     X(paws_active_rejected, "SYN-ACKs whose TSecr is not between our first SYN's TSval and now: RST (Linux)")     \
     X(simultaneous_opens, "SYNs without ACK in SYN-SENT: SYN-ACK sent (simultaneous open)")                       \
     X(simopen_dropped, "segments dropped in a simultaneous open's SYN-RECEIVED (no ACK, bad sequence)")           \
-    X(closed_by_rst, "generator connections closed with RST right after ESTABLISHED (close mode rst)")            \
     X(fin_wait_2_timeouts, "FIN-WAIT-2 connections freed by fin_timeout (Linux tcp_fin_timeout)")                \
     X(time_wait_acks, "segments answered with an ACK in TIME-WAIT (retransmitted FIN, old duplicates)")           \
     X(time_wait_dropped, "segments consumed in TIME-WAIT without reply (in-window ACK, stray or PAWS-old RST)")    \

@@ -4,6 +4,8 @@
 #include "tcp/engine.hh"
 
 #include <cerrno>
+
+#include "tcp/connect.hh"
 #include <cstddef>
 
 namespace fg::tcp {
@@ -94,6 +96,7 @@ void engine::input(rte_mbuf* m, const net::pkt_info& pi)
     } else {
         on_listen(m, pi);
     }
+    flush_local();
 }
 
 void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
@@ -130,6 +133,7 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
             } else {
                 on_listen(m[base + i], p);
             }
+            flush_local(); // a safe point: the local sink may open or close connections
         }
     }
 }
@@ -170,6 +174,12 @@ uint32_t engine::new_conn(const tuple4& t)
 
 void engine::free_conn(conn& c, uint32_t slot)
 {
+    if (c.spare & af_local) {
+        // The local application learns that the 4-tuple is free again.
+        event e;
+        fill_event(e, c, event_type::released, 0);
+        post_local(e);
+    }
     _wheel.cancel(slot);
     _table.erase(c.tuple);
     c.st = state::closed;
@@ -230,6 +240,9 @@ void engine::fill_event(event& e, const conn& c, event_type t, int32_t error) co
     e.h = handle_of(c);
     e.tuple = c.tuple;
     e.error = error;
+    if (c.has(cf_app_closed)) {
+        e.opts = uint8_t(e.opts | ev_app_closed);
+    }
 }
 
 void engine::post_event(const conn& c, event_type t, int32_t error)
@@ -239,6 +252,10 @@ void engine::post_event(const conn& c, event_type t, int32_t error)
     }
     event e;
     fill_event(e, c, t, error);
+    if (c.spare & af_local) {
+        post_local(e);
+        return;
+    }
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
         _ctr.inc(ctr::event_ring_full);
     }
@@ -251,7 +268,13 @@ void engine::tick(uint32_t now_ms)
     if (int32_t(now_ms - _now_ms) > 0) {
         _now_ms = now_ms;
     }
-    _wheel.advance(_now_ms, [this](uint32_t slot) { on_timer(slot); }, _cfg.timer_budget);
+    _wheel.advance(
+        _now_ms,
+        [this](uint32_t slot) {
+            on_timer(slot);
+            flush_local();
+        },
+        _cfg.timer_budget);
 }
 
 void engine::on_timer(uint32_t slot)
@@ -294,6 +317,7 @@ void engine::command(const cmd& k)
         _ctr.inc(ctr::bad_command);
         break;
     }
+    flush_local();
 }
 
 } // namespace fg::tcp

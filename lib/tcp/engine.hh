@@ -72,7 +72,8 @@ using handle = table::handle;
     X(no_port, "connect(): no free local port")                                                                    \
     X(reset, "the peer reset the connection; the handle is dead")                                                  \
     X(closed, "the connection closed in order and was freed; the handle is dead")                                 \
-    X(peer_closed, "the peer sent FIN (CLOSE-WAIT): close() to finish")
+    X(peer_closed, "the peer sent FIN (CLOSE-WAIT): close() to finish")                                           \
+    X(released, "local connections only: the block was freed, its 4-tuple is free for a new connection")
 
 enum class event_type : uint8_t {
 #define FG_X(name, doc) name,
@@ -88,6 +89,7 @@ enum event_opt : uint8_t {
     ev_ts = 1u << 1,     // timestamps on
     ev_wscale = 1u << 2, // window scaling on (snd_wscale / rcv_wscale meaningful)
     ev_cookie = 1u << 3, // the connection came from a SYN cookie
+    ev_app_closed = 1u << 4, // the application had already called close() (or abort()) on it
 };
 
 struct event {
@@ -96,7 +98,7 @@ struct event {
     uint8_t snd_wscale;    // the peer's window shift
     uint8_t rcv_wscale;    // ours
     uint16_t mss;          // negotiated send MSS
-    uint16_t listener_ref; // accepted: the listener's ref (listener::ref())
+    uint16_t listener_ref; // accepted: the listener's ref (listener::ref()); local active: the open_local() tag
     handle h;              // the connection (dead after reset / closed / refused / timed_out)
     uint64_t user;         // active side: the value given to connect
     tuple4 tuple;          // local/remote address and port, network order
@@ -314,13 +316,17 @@ private:
     void on_time_wait(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     // Timer of a connection in SYN-SENT, FIN-WAIT-1/2, CLOSING or TIME-WAIT.
     void on_timer_active(conn& c, uint32_t slot);
-    // connect.cc: the connect path shared by cmd_connect and the generator.
-    // A SYN-SENT connection for want (laddr 0: route's source or one of
-    // `laddrs`; lport 0: allocate), or UINT32_MAX with the failure event
-    // type and errno (nothing posted). mss != 0: the caller routed already
-    // (the generator's per-target cache): want.laddr or laddrs are the source.
-    uint32_t open_active(const tuple4& want, uint64_t user, bool gen, const rte_be32_t* laddrs, uint32_t n_laddrs,
-                         uint16_t mss, event_type& why, int32_t& err);
+    // The connect path shared by cmd_connect and open_local: a SYN-SENT
+    // connection for want (laddr 0: the route's source; lport 0: allocate,
+    // Linux-exact), or UINT32_MAX with the failure event type and errno
+    // (nothing posted). `local`: open_local()'s fully given, owned tuple with
+    // its MSS and timestamp offset (no route lookup, no port scan).
+    struct local_open {
+        uint16_t mss;
+        uint16_t tag;
+        uint32_t ts_offset;
+    };
+    uint32_t open_active(const tuple4& want, uint64_t user, const local_open* local, event_type& why, int32_t& err);
     void send_syn(const conn& c); // SYN (or, in a simultaneous open, SYN-ACK) in a new frame
     uint16_t our_mss(const tuple4& t) const; // the MSS we advertise to t.raddr: route MTU - 40
     uint32_t rtt_stamp() const;              // microsecond stamp for handshake RTTs
@@ -329,35 +335,82 @@ private:
     // for generator connections (counted only).
     void post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_us = 0);
     void post_failure(const tuple4& t, uint64_t user, event_type type, int32_t err);
-    // Ends a connection that never closed in order: counts c, posts (unless
-    // generator), releases its generator place, frees it.
+    // Ends a connection that never closed in order: counts c, posts, frees it.
     void finish_active(conn& c, uint32_t slot, ctr counter, event_type t, int32_t err);
     // synsent.cc
     void on_simopen(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     void active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_final_ack);
     void on_syn_timer(conn& c, uint32_t slot);
     // active_close.cc
-    void start_active_close(conn& c, uint32_t slot); // FIN now, FIN-WAIT-1
     void enter_time_wait(conn& c, uint32_t slot);
-    void gen_release(const conn& c); // a generator connection stops counting against concurrency
+    // Local application events (see set_local_sink).
+    void post_local(const event& e);
+    void deliver_local();
 
 public:
     // ---- active side, for the lcore loop (connect.cc) ----
     // A frame handed to cfg.l2_send whose neighbour failed: a SYN's
     // connection ends with `unreachable` (EHOSTUNREACH). Consumes m.
     void l2_failed(rte_mbuf* m);
-    // Bulk generator (active_config::gen): opens the connections the token
-    // bucket and the concurrency limit allow now; returns how many it tried.
-    uint32_t generate();
-    // The generator tried `total` connections and none is still open.
-    bool generator_done() const;
-    // Generator connections not yet closed by the generator (SYN-SENT, held).
-    uint32_t generator_in_flight() const;
-    // No more generator connections; held ones are closed with FIN.
-    void stop_generator();
     // Handshake RTTs of this engine's active connections (rtt.hh).
     const struct rtt_histogram& rtt() const;
     const active_state* active_side() const { return _active; }
+
+    // ---- the lcore's own application (the load generator, lib/gen) ----
+    // An application that runs on the lcore itself uses the same operations
+    // as application threads' commands, called directly instead of through
+    // the command ring, and gets the events of the connections it opened
+    // through `sink` instead of the event ring. Events are queued and
+    // delivered at safe points (after each segment, timer expiry or command
+    // has been handled completely), so the sink may call open_local(),
+    // close() and abort() from inside the callback. Such connections also
+    // get a `released` event when their block is freed (after TIME-WAIT,
+    // an RST, a failure...): from then on their 4-tuple is free again.
+    using local_sink = void (*)(void* ctx, const event& e);
+    void set_local_sink(local_sink fn, void* ctx)
+    {
+        _sink = fn;
+        _sink_ctx = ctx;
+    }
+    // Active open of a fully given 4-tuple (t.laddr/t.lport ours, owned by
+    // this lcore under the steering function: the caller guarantees it) with
+    // the MSS to advertise (route MTU - 40, at most our own) and the
+    // timestamp offset of (laddr, raddr) (isn_generator::ts_offset; the
+    // caller may cache it per address pair). `tag` comes back in every
+    // event's listener_ref. On success: SYN sent, SYN-SENT, *out = the
+    // handle. On failure (4-tuple busy, pool or table full): false with the
+    // event type and errno a connect() would report; nothing is posted.
+    bool open_local(const tuple4& t, uint16_t mss, uint32_t ts_offset, uint16_t tag, handle* out, event_type& why,
+                    int32_t& err);
+    // close() / abort() as the commands do (RFC 9293 3.10.4 / 3.10.5).
+    void close(const handle& h);
+    void abort(const handle& h);
+    // For the local application's sweeps (e.g. closing its held connections
+    // at stop): fn(handle, const conn&) for every in-use connection it
+    // opened in pool slots [from, from + n). Returns the slot to continue
+    // from, or UINT32_MAX once past the last slot ever used. fn may call
+    // close() / abort() on the connection it is given.
+    template <class F>
+    uint32_t sweep_local(uint32_t from, uint32_t n, F&& fn)
+    {
+        const uint32_t end = _pool.high_water();
+        uint32_t s = from;
+        for (; s < end && s - from < n; s++) {
+            if (_pool.in_use(s) && (_pool[s].spare & af_local) != 0) {
+                fn(_pool.make_handle(s), static_cast<const conn&>(_pool[s]));
+            }
+        }
+        flush_local();
+        return s >= end ? UINT32_MAX : s;
+    }
+    // Delivers queued local events now (the lcore loop calls this after
+    // each burst; the engine also does at its own safe points).
+    void flush_local()
+    {
+        if (_local_n != 0) {
+            deliver_local();
+        }
+    }
 
 private:
 
@@ -394,6 +447,15 @@ private:
     rate_limit _rst_limit;
     rate_limit _challenge_limit;
     active_state* _active = nullptr; // connect.hh
+
+    // Local application (set_local_sink): events waiting for a safe point.
+    // One segment, expiry or call posts at most a few; delivery happens
+    // after each, so the queue never holds more than a handful.
+    static constexpr uint32_t local_queue = 64;
+    local_sink _sink = nullptr;
+    void* _sink_ctx = nullptr;
+    uint32_t _local_n = 0;
+    event _local[local_queue];
 };
 
 } // namespace fg::tcp

@@ -1,7 +1,7 @@
 // SYN-SENT (RFC 9293 3.10.7.3), in the order Linux's
 // tcp_rcv_synsent_state_process() checks it, the SYN-RECEIVED of a
-// simultaneous open, the transition to ESTABLISHED (with the generator's
-// close modes) and the SYN retransmission timer.
+// simultaneous open, the transition to ESTABLISHED and the SYN
+// retransmission timer.
 //
 // A simultaneous open keeps the connection in state syn_sent with
 // af_simopen set rather than moving it to syn_received: the passive side's
@@ -225,35 +225,7 @@ void engine::active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_f
     } else {
         rte_pktmbuf_free(m);
     }
-    if (!(c.spare & af_gen)) {
-        post_active(c, event_type::established, 0, rtt_us);
-        return;
-    }
-    switch (_active->cfg.gen.close) {
-    case close_mode::rst:
-        // SO_LINGER 0 right after connect(): RST <SEQ=SND.NXT>, free.
-        send_rst(c, nullptr, c.snd_nxt);
-        _ctr.inc(ctr::closed_by_rst);
-        gen_release(c);
-        free_conn(c, slot);
-        return;
-    case close_mode::fin:
-        gen_release(c);
-        start_active_close(c, slot);
-        return;
-    case close_mode::hold: {
-        active_state& a = *_active;
-        const uint32_t cap = uint32_t(a.hold.size());
-        if (a.hold_n == cap) { // cannot happen: concurrency bounds it; close rather than lose track
-            gen_release(c);
-            start_active_close(c, slot);
-            return;
-        }
-        a.hold[(a.hold_head + a.hold_n) % cap] = active_state::held{handle_of(c), _now_ms + a.cfg.gen.hold_ms};
-        a.hold_n++;
-        return;
-    }
-    }
+    post_active(c, event_type::established, 0, rtt_us);
 }
 
 void engine::on_syn_timer(conn& c, uint32_t slot)

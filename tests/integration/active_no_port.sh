@@ -35,9 +35,11 @@ log "kernel: $(cat "$T_DIR/ks.json")"
 expect_eq "attempted" "$(lg lg attempted)" $PORTS
 expect_eq "established" "$(lg lg established)" $PORTS
 expect_eq "no_port" "$(lg lg no_port)" $((N - PORTS))
-for k in refused timed_out unreachable fin_sent closed_by_rst; do
+for k in refused timed_out unreachable fin_sent generator/closed_by_rst; do
   expect_eq "$k" "$(lg lg $k)" 0
 done
+# Every no_port came from the generator's free lists, at once: the engine was never asked.
+expect_eq "generator no_port" "$(lg lg generator/no_port)" $((N - PORTS))
 expect_eq "connections held at the end" "$(lg lg connections_in_use)" $PORTS
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["elapsed_s"] >= 8 else 1)' \
   "$T_DIR/lg.json" || fail "stopped before --duration 8 ($(lg lg elapsed_s) s)"
