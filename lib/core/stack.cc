@@ -168,7 +168,7 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
             gc.port_hi = cfg.active.ports.hi;
             gc.reserved_ports = cfg.active.ports.reserved;
             c->gen = std::make_unique<gen::generator>();
-            const gen::env ge{&c->tcp, st->_routes.get(), &st->_steer, i};
+            const gen::env ge{&c->tcp, st->_routes.get(), c->neigh.get(), &st->_steer, i};
             if (!c->gen->init(gc, ge, error)) {
                 error = "load generator of lcore " + std::to_string(i) + ": " + error;
                 return nullptr;

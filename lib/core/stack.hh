@@ -101,6 +101,9 @@ struct alignas(64) lcore {
     uint32_t now_ms = 0;
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
     uint64_t gen_seen_drops = 0;  // out.dropped when the generator last ran (backpressure)
+    uint64_t drain_tsc = 0;       // tx drain / timer period in TSC cycles
+    uint64_t last_drain = 0;
+    bool running = false;         // between begin() and end() of its loop
     core_counters ctr;
 };
 
@@ -120,6 +123,11 @@ public:
     // The polling loop of the lcore calling it (must be one of this stack's
     // lcores). Returns when stop() is called.
     int run_lcore(unsigned lcore_id);
+    // One iteration of lcore idx's loop on the calling thread, and its
+    // end (final flush): for benchmarks and tests that drive several
+    // stacks from one thread, deterministically. Not with run_lcore().
+    void step(uint16_t idx);
+    void finish(uint16_t idx);
     void stop() { _stop.store(true, std::memory_order_relaxed); }
     bool stopping() const { return _stop.load(std::memory_order_relaxed); }
 
@@ -184,6 +192,9 @@ public:
 
 private:
     stack() = default;
+    void begin(lcore& c);
+    void iterate(lcore& c);
+    void end(lcore& c);
     void poll_once(lcore& c);
     void handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
     void handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "route/neigh.hh"
 #include "route/route.hh"
 #include "tcp/negotiate.hh"
 
@@ -94,8 +95,8 @@ bool generator::init(const config& c, const env& e, std::string& error)
         error = "generator: needs its lcore's engine and the steering function";
         return false;
     }
-    if (c.cps < 0 || c.burst == 0) {
-        error = "generator: cps must be >= 0 and burst > 0";
+    if (c.cps < 0 || c.burst == 0 || c.burst > max_burst) {
+        error = "generator: cps must be >= 0 and burst 1.." + std::to_string(max_burst);
         return false;
     }
     if (c.targets.size() > 65535) {
@@ -135,6 +136,7 @@ bool generator::init(const config& c, const env& e, std::string& error)
             } else {
                 t.mss = std::min(tcp::advmss_for_mtu(r.mtu), ec.opts.mss);
                 route_src = r.src;
+                t.next_hop = r.next_hop;
             }
         } else {
             t.mss = ec.opts.mss;
@@ -179,7 +181,8 @@ bool generator::init(const config& c, const env& e, std::string& error)
 
 bool generator::done() const
 {
-    return _in_flight == 0 && (_stopped || (_cfg.total != 0 && _tries >= _cfg.total));
+    // An idle lcore (no share of the work) is done once nothing is in flight.
+    return _in_flight == 0 && (_stopped || !_cfg.enabled() || (_cfg.total != 0 && _tries >= _cfg.total));
 }
 
 std::size_t generator::memory_bytes() const
@@ -219,42 +222,91 @@ uint32_t generator::poll(uint64_t now_ns)
     _tokens = std::min(double(_cfg.burst), _tokens + _cfg.cps * double(now_ns - _last_ns) / 1e9);
     _last_ns = now_ns;
     uint32_t n = 0;
-    while (_tokens >= 1.0 && n < _cfg.burst && (_cfg.total == 0 || _tries < _cfg.total) &&
-           (_cfg.concurrency == 0 || _in_flight < _cfg.concurrency)) {
-        _tokens -= 1.0;
+    while (_tokens >= 1.0 + n && n < _cfg.burst && (_cfg.total == 0 || _tries + n < _cfg.total) &&
+           (_cfg.concurrency == 0 || _in_flight + n < _cfg.concurrency)) {
         n++;
-        open_one();
+    }
+    if (n == 0) {
+        return 0;
+    }
+    // Two passes, as the engine's input path does with its lookups: take the
+    // source pairs of the whole burst and prefetch the table buckets their
+    // inserts will touch, then open them while those loads are in flight.
+    pending p[max_burst];
+    uint32_t k = 0;
+    uint32_t used = 0;
+    ++_poll_no;
+    for (uint32_t blocked = 0; used < n && blocked < _targets.size();) {
+        const uint32_t ti = _next;
+        _next = _next + 1 == _targets.size() ? 0 : _next + 1;
+        target& tg = _targets[ti];
+        if (!arp_room(tg)) {
+            blocked++; // its next hop is still resolving and its queue is full: not a try yet
+            continue;
+        }
+        blocked = 0;
+        used++;
+        _tries++;
+        _ctr.inc(ctr::tried);
+        if (tg.err != 0) {
+            _ctr.inc(ctr::unroutable);
+            continue;
+        }
+        uint32_t ai;
+        uint16_t port;
+        if (!tg.pairs.take(ai, port)) {
+            _ctr.inc(ctr::no_port); // every owned 4-tuple to this target is in use: known at once
+            continue;
+        }
+        p[k] = pending{tuple4{tg.addrs[ai], tg.t.raddr, rte_cpu_to_be_16(port), tg.t.rport}, ti, ai};
+        _env.engine->prefetch_open(p[k].t);
+        k++;
+    }
+    _tokens -= used;
+    for (uint32_t i = 0; i < k; i++) {
+        target& tg = _targets[p[i].target];
+        tcp::event_type why;
+        int32_t err;
+        if (_env.engine->open_local(p[i].t, tg.mss, tg.ts_off[p[i].addr], uint16_t(p[i].target), nullptr, why,
+                                    err)) {
+            _in_flight++;
+            continue;
+        }
+        tg.pairs.give_back(p[i].addr, rte_be_to_cpu_16(p[i].t.lport));
+        _ctr.inc(err == EADDRNOTAVAIL ? ctr::pair_busy : ctr::open_failed);
     }
     _env.engine->flush_local();
-    return n;
+    return used;
 }
 
-void generator::open_one()
+bool generator::arp_room(target& tg)
 {
-    _tries++;
-    _ctr.inc(ctr::tried);
-    const uint32_t ti = _next;
-    _next = _next + 1 == _targets.size() ? 0 : _next + 1;
-    target& tg = _targets[ti];
-    if (tg.err != 0) {
-        _ctr.inc(ctr::unroutable);
-        return;
+    // While a target's next hop is unresolved, its SYNs wait in the
+    // neighbour entry's queue (queue_len deep; the oldest is dropped beyond
+    // that and retransmitted a second later -- a whole concurrency window
+    // stalled at start-up). So open only as many as the queue holds; the
+    // rest wait for the ARP reply like the generator waits for tokens.
+    if (_env.neigh == nullptr || tg.next_hop == 0 || tg.err != 0) {
+        return true;
     }
-    uint32_t ai;
-    uint16_t port;
-    if (!tg.pairs.take(ai, port)) {
-        _ctr.inc(ctr::no_port); // every owned 4-tuple to this target is in use: known at once
-        return;
+    if (tg.room_poll != _poll_no) {
+        tg.room_poll = _poll_no;
+        const std::optional<route::neigh_view> v = _env.neigh->find(tg.next_hop);
+        const uint32_t qlen = _env.neigh->config().queue_len;
+        if (!v || v->state != route::neigh_state::incomplete) {
+            tg.room = v ? UINT32_MAX : 1; // no entry: the first SYN starts the resolution
+        } else {
+            tg.room = v->queued < qlen ? qlen - v->queued : 0;
+        }
     }
-    const tuple4 t{tg.addrs[ai], tg.t.raddr, rte_cpu_to_be_16(port), tg.t.rport};
-    tcp::event_type why;
-    int32_t err;
-    if (_env.engine->open_local(t, tg.mss, tg.ts_off[ai], uint16_t(ti), nullptr, why, err)) {
-        _in_flight++;
-        return;
+    if (tg.room == 0) {
+        _ctr.inc(ctr::arp_waits);
+        return false;
     }
-    tg.pairs.give_back(ai, port);
-    _ctr.inc(err == EADDRNOTAVAIL ? ctr::pair_busy : ctr::open_failed);
+    if (tg.room != UINT32_MAX) {
+        tg.room--;
+    }
+    return true;
 }
 
 // ---- events -----------------------------------------------------------------------

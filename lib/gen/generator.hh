@@ -41,7 +41,8 @@
 
 namespace fg::route {
 class route_table;
-}
+class neigh_table;
+} // namespace fg::route
 
 namespace fg::gen {
 
@@ -73,7 +74,8 @@ bool parse_close_mode(std::string_view s, close_mode& out);
     X(hold_ended, "held connections closed with FIN when their hold time ran out or at stop")                      \
     X(held_lost, "held connections the peer reset or closed first")                                               \
     X(failed, "connections that ended before ESTABLISHED: refused, timed out, unreachable")                       \
-    X(released, "4-tuples given back to the free lists (the engine freed their blocks)")
+    X(released, "4-tuples given back to the free lists (the engine freed their blocks)")                          \
+    X(arp_waits, "polls that held back a target's connections: its next hop's ARP queue was full")
 
 enum class ctr : uint8_t {
 #define FG_X(name, doc) name,
@@ -115,12 +117,15 @@ struct config {
 struct env {
     tcp::engine* engine = nullptr;             // this lcore's engine (open_local / close / abort / events)
     const route::route_table* routes = nullptr; // null: targets need a fixed laddr or laddrs; MSS from `mss`
+    const route::neigh_table* neigh = nullptr;  // this lcore's neighbours: no SYN flood into an unresolved one
     const steering* steer = nullptr;           // the stack's steering function (must outlive the generator)
     uint16_t lcore = 0;                        // this lcore's owner id under steer
 };
 
 class generator {
 public:
+    static constexpr uint32_t max_burst = 256; // config::burst at most: connections opened per poll()
+
     generator() = default;
     generator(const generator&) = delete;
     generator& operator=(const generator&) = delete;
@@ -156,16 +161,25 @@ private:
         std::vector<rte_be32_t> addrs;  // its sources
         std::vector<uint32_t> ts_off;   // timestamp offset per source (Linux secure_tcp_ts_off)
         pair_space pairs;
+        rte_be32_t next_hop = 0;        // its route's neighbour (0: none known)
+        uint32_t room = 0;              // SYNs its neighbour queue still takes (poll room_poll)
+        uint64_t room_poll = 0;
     };
     struct held {
         tcp::handle h;
         uint32_t expire_ms;
     };
+    // A connection about to be opened by poll().
+    struct pending {
+        tuple4 t;
+        uint32_t target;
+        uint32_t addr;
+    };
 
     static void sink(void* ctx, const tcp::event& e);
     void on_event(const tcp::event& e);
     void on_established(const tcp::event& e);
-    void open_one();
+    bool arp_room(target& tg);
     void end_holds();
     void sweep_held();
     void hold_push(const held& h);
@@ -174,6 +188,7 @@ private:
     env _env;
     std::vector<target> _targets;
     uint32_t _next = 0;         // round-robin target
+    uint64_t _poll_no = 0;
     double _tokens = 0;
     uint64_t _last_ns = 0;
     bool _clock_started = false;

@@ -24,6 +24,7 @@ pair_space& pair_space::operator=(pair_space&& o) noexcept
         _laddrs = std::move(o._laddrs);
         _sorted = std::move(o._sorted);
         _sorted_idx = std::move(o._sorted_idx);
+        _contiguous = o._contiguous;
         _steer = o._steer;
         _ring_mem = o._ring_mem;
         _ring = o._ring;
@@ -85,6 +86,11 @@ bool pair_space::init(const std::vector<rte_be32_t>& laddrs, uint16_t lo, uint16
         }
     }
 
+    _contiguous = true;
+    for (std::size_t i = 0; i < laddrs.size(); i++) {
+        _contiguous = _contiguous && rte_be_to_cpu_32(laddrs[i]) == _sorted[0] + i;
+    }
+
     const uint64_t all = uint64_t(laddrs.size()) * (uint64_t(hi) - lo + 1);
     _ring_cap = std::min<uint64_t>(all, std::max<uint64_t>(ring_floor, 2ull * capacity));
     _ring_mem = alloc_huge(std::size_t(_ring_cap) * sizeof(uint32_t), false);
@@ -132,7 +138,7 @@ bool pair_space::next_fresh(uint32_t& addr_idx, uint16_t& port)
     return false;
 }
 
-int64_t pair_space::addr_index(rte_be32_t laddr) const
+int64_t pair_space::addr_index_search(rte_be32_t laddr) const
 {
     const uint32_t a = rte_be_to_cpu_32(laddr);
     const auto it = std::lower_bound(_sorted.begin(), _sorted.end(), a);

@@ -38,6 +38,7 @@
 
 #include <rte_byteorder.h>
 
+#include "base/compiler.hh"
 #include "base/mem.hh"
 #include "base/steer.hh"
 
@@ -107,12 +108,22 @@ public:
     bool cursor_done() const { return _cursor_done; }
     uint64_t ring_capacity() const { return _ring_cap; }
     // Address index of a source address, or -1 if it is not one of ours.
-    int64_t addr_index(rte_be32_t laddr) const;
+    // O(1) when the addresses are one ascending range (the usual --ip
+    // A-B), else a binary search.
+    int64_t addr_index(rte_be32_t laddr) const
+    {
+        if (FG_LIKELY(_contiguous)) {
+            const uint32_t d = rte_be_to_cpu_32(laddr) - _sorted.front();
+            return d < _sorted.size() ? int64_t(d) : -1;
+        }
+        return addr_index_search(laddr);
+    }
     // Bytes of ring memory reserved (virtual) and faulted in at most so far.
     std::size_t ring_bytes_reserved() const { return _ring_mem.bytes; }
 
 private:
     bool next_fresh(uint32_t& addr_idx, uint16_t& port);
+    int64_t addr_index_search(rte_be32_t laddr) const;
 
     // Cursor over (port, address), port-major.
     uint32_t _c_port = 0;     // host order
@@ -127,6 +138,7 @@ private:
     std::vector<rte_be32_t> _laddrs;
     std::vector<uint32_t> _sorted;    // host-order addresses sorted, for addr_index
     std::vector<uint32_t> _sorted_idx;
+    bool _contiguous = false;         // laddrs[i] == laddrs[0] + i (host order)
     const steering* _steer = nullptr;
 
     // FIFO ring of given-back pairs.

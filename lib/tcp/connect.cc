@@ -56,8 +56,9 @@ bool engine::init_active(std::string& error)
         return false;
     }
     a.user = static_cast<uint64_t*>(a.user_mem.ptr);
-    a.tsc_per_us = std::max<uint64_t>(1, tsc_hz() / 1000000u);
-    a.ns_per_tsc = 1e9 / double(std::max<uint64_t>(1, tsc_hz()));
+    const double hz = double(std::max<uint64_t>(1, tsc_hz()));
+    a.us_per_tsc_q64 = uint64_t(std::min(1.8e19, 1e6 / hz * 18446744073709551616.0));
+    a.ns_per_tsc_q32 = uint64_t(1e9 / hz * 4294967296.0);
     return true;
 }
 
@@ -69,20 +70,21 @@ void engine::fini_active()
 
 // ---- clocks and events --------------------------------------------------------
 
-uint32_t engine::rtt_stamp() const
+uint32_t engine::rtt_stamp(uint64_t tsc) const
 {
     if (_active->cfg.clock == active_clock::engine_ms) {
         return _now_ms * 1000u;
     }
-    return uint32_t(rte_rdtsc() / _active->tsc_per_us);
+    // tsc / tsc_per_us without a division: one 64x64 -> 128-bit multiply.
+    return uint32_t((unsigned __int128)(tsc != 0 ? tsc : rte_rdtsc()) * _active->us_per_tsc_q64 >> 64);
 }
 
-uint64_t engine::isn_clock_ns() const
+uint64_t engine::isn_clock_ns(uint64_t tsc) const
 {
     if (_active->cfg.clock == active_clock::engine_ms) {
         return uint64_t(_now_ms) * 1000000u;
     }
-    return uint64_t(double(rte_rdtsc()) * _active->ns_per_tsc);
+    return uint64_t((unsigned __int128)(tsc != 0 ? tsc : rte_rdtsc()) * _active->ns_per_tsc_q32 >> 32);
 }
 
 const rtt_histogram& engine::rtt() const
@@ -250,10 +252,31 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open
         return port::tuple_state::busy;
     };
     bool tw = false;
-    if (t.lport != 0) {
-        // A given port: ours to own (a local open's caller guarantees it, so
-        // the SYN-ACK comes back to this lcore), and its 4-tuple free.
-        if (t.laddr == 0 || (local == nullptr && !a.ports.owns(t.laddr, t.raddr, t.rport, rte_be_to_cpu_16(t.lport)))) {
+    const uint64_t tsc = _active->cfg.clock == active_clock::tsc ? rte_rdtsc() : 0; // one clock read for ISN and RTT
+    uint32_t slot = UINT32_MAX;
+    uint32_t iss = 0;
+    if (local != nullptr) {
+        // A local open's pair is free as far as its application knows
+        // (it recycles pairs only on `released`), so try the insert at once
+        // -- one table probe instead of a lookup and then an insert -- and
+        // only look closer if the 4-tuple is taken after all (a connect() of
+        // an application thread, or a TIME-WAIT entry tw_reuse may take).
+        if (_cfg.listeners != nullptr && _cfg.listeners->port_in_use(t.laddr, t.lport)) {
+            return fail(ctr::no_port, event_type::no_port, EADDRNOTAVAIL);
+        }
+        bool exists = false;
+        slot = new_conn(t, &exists);
+        if (FG_UNLIKELY(exists)) {
+            if (in_use(t) != port::tuple_state::time_wait_reusable) {
+                return fail(ctr::no_port, event_type::no_port, EADDRNOTAVAIL);
+            }
+            tw = true;
+            slot = UINT32_MAX;
+        }
+    } else if (t.lport != 0) {
+        // A given port: ours to own (the SYN-ACK must come back to this
+        // lcore), and its 4-tuple free.
+        if (t.laddr == 0 || !a.ports.owns(t.laddr, t.raddr, t.rport, rte_be_to_cpu_16(t.lport))) {
             return fail(ctr::no_port, event_type::no_port, EADDRNOTAVAIL); // the SYN-ACK would reach another lcore
         }
         const port::tuple_state st = in_use(t);
@@ -271,7 +294,6 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open
 
     // ISN: RFC 6528 (Linux secure_tcp_seq), or past the TIME-WAIT
     // incarnation's sequence space when we take its 4-tuple over.
-    uint32_t iss;
     if (tw) {
         const uint32_t old = _table.lookup(t);
         conn& o = at(old);
@@ -279,9 +301,11 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open
         _ctr.inc(ctr::time_wait_reused);
         free_conn(o, old);
     } else {
-        iss = _cfg.isn->isn(t, isn_clock_ns());
+        iss = _cfg.isn->isn(t, isn_clock_ns(tsc));
     }
-    const uint32_t slot = new_conn(t);
+    if (slot == UINT32_MAX) {
+        slot = new_conn(t);
+    }
     if (FG_UNLIKELY(slot == UINT32_MAX)) {
         why = event_type::no_port; // counted by new_conn (pool_exhausted / table_full)
         err = ENOBUFS;
@@ -293,7 +317,7 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open
     c.snd_nxt = iss + 1;
     c.ts_offset = !_cfg.opts.timestamps ? 0 : local != nullptr ? local->ts_offset : _cfg.isn->ts_offset(t);
     c.ts_recent = tsval(c); // SYN-SENT: our first SYN's TSval (Linux retrans_stamp), for the SYN-ACK's PAWS check
-    c.t0 = rtt_stamp();     // SYN-SENT: when the first SYN left, for the handshake RTT
+    c.t0 = rtt_stamp(tsc);  // SYN-SENT: when the first SYN left, for the handshake RTT
     c.mss = mss;            // SYN-SENT: the MSS we advertise; the negotiated one from ESTABLISHED on
     c.st = state::syn_sent;
     c.set_wscale(0, _cfg.opts.window_scaling ? std::min(_cfg.opts.rcv_wscale, max_wscale) : 0);

@@ -74,8 +74,8 @@ struct active_state {
     rtt_histogram rtt;
     huge_region user_mem;    // connect()'s user value per pool slot (pages fault in as slots are used)
     uint64_t* user = nullptr;
-    uint64_t tsc_per_us = 1; // active_clock::tsc
-    double ns_per_tsc = 1.0;
+    uint64_t us_per_tsc_q64 = 0; // active_clock::tsc: microseconds per TSC cycle, 0.64 fixed point
+    uint64_t ns_per_tsc_q32 = 0; // nanoseconds per TSC cycle, 32.32 fixed point
 };
 
 } // namespace fg::tcp

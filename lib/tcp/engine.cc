@@ -155,7 +155,7 @@ void engine::on_unhandled(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_in
 
 // ---- connections ------------------------------------------------------------
 
-uint32_t engine::new_conn(const tuple4& t)
+uint32_t engine::new_conn(const tuple4& t, bool* exists)
 {
     const uint32_t slot = _pool.alloc();
     if (FG_UNLIKELY(slot == table::pool<conn>::none)) {
@@ -165,6 +165,10 @@ uint32_t engine::new_conn(const tuple4& t)
     const int rc = _table.insert(t, slot);
     if (FG_UNLIKELY(rc != 0)) {
         _pool.free(slot);
+        if (rc == -EEXIST && exists != nullptr) {
+            *exists = true;
+            return UINT32_MAX;
+        }
         _ctr.inc(ctr::table_full);
         return UINT32_MAX;
     }

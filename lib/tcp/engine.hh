@@ -216,8 +216,9 @@ private:
     void on_timer(uint32_t slot);
     void on_unhandled(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     // New block: zeroed, tuple set, in the table. UINT32_MAX (counted) if the
-    // pool or the table is full.
-    uint32_t new_conn(const tuple4& t);
+    // pool or the table is full; with `exists` given, UINT32_MAX and *exists
+    // = true (not counted) if the table already holds the tuple.
+    uint32_t new_conn(const tuple4& t, bool* exists = nullptr);
     // Cancels the timer, removes from the table, frees the block.
     void free_conn(conn& c, uint32_t slot);
     uint32_t slot_of(const conn& c) const { return uint32_t(&c - &_pool[0]); }
@@ -329,8 +330,10 @@ private:
     uint32_t open_active(const tuple4& want, uint64_t user, const local_open* local, event_type& why, int32_t& err);
     void send_syn(const conn& c); // SYN (or, in a simultaneous open, SYN-ACK) in a new frame
     uint16_t our_mss(const tuple4& t) const; // the MSS we advertise to t.raddr: route MTU - 40
-    uint32_t rtt_stamp() const;              // microsecond stamp for handshake RTTs
-    uint64_t isn_clock_ns() const;           // the ISN clock
+    // Microsecond stamp for handshake RTTs and the ISN clock (ns), from a
+    // TSC value the caller read (0: read it now).
+    uint32_t rtt_stamp(uint64_t tsc = 0) const;
+    uint64_t isn_clock_ns(uint64_t tsc = 0) const;
     // Events of active connections: carry the connect()'s user value; none
     // for generator connections (counted only).
     void post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_us = 0);
@@ -382,6 +385,9 @@ public:
     // event type and errno a connect() would report; nothing is posted.
     bool open_local(const tuple4& t, uint16_t mss, uint32_t ts_offset, uint16_t tag, handle* out, event_type& why,
                     int32_t& err);
+    // Warms the cache lines open_local(t) will touch first (the table
+    // bucket): call for a whole burst of tuples, then open them.
+    void prefetch_open(const tuple4& t) const { _table.prefetch(table::conn_table::hash(t)); }
     // close() / abort() as the commands do (RFC 9293 3.10.4 / 3.10.5).
     void close(const handle& h);
     void abort(const handle& h);

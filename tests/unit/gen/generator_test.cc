@@ -39,7 +39,7 @@ protected:
         start();
         gn = std::make_unique<gen::generator>();
         std::string err;
-        ASSERT_TRUE(gn->init(g, gen::env{eng.get(), g_routes, &steer, 0}, err)) << err;
+        ASSERT_TRUE(gn->init(g, gen::env{eng.get(), g_routes, nullptr, &steer, 0}, err)) << err;
         EXPECT_EQ(poll(), 0u); // the first poll starts the bucket, empty
     }
     // The generator's poll at the engine's clock.
@@ -443,19 +443,19 @@ TEST_F(generator, BadConfigIsRefused)
     std::string err;
     gen::config b = g;
     b.burst = 0;
-    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, &steer, 0}, err));
+    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, nullptr, &steer, 0}, err));
     EXPECT_FALSE(err.empty());
     b = g;
     b.laddrs = {be32(ipv4(10, 1, 1, 1))}; // not ours
-    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, &steer, 0}, err));
+    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, nullptr, &steer, 0}, err));
     b = g;
     b.targets = {tuple4{0, be32(ip_peer), 0, 0}}; // no port
-    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, &steer, 0}, err));
+    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, nullptr, &steer, 0}, err));
     b = g;
     b.port_lo = 50000;
     b.port_hi = 40000;
-    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, &steer, 0}, err));
-    EXPECT_FALSE(gen::generator().init(g, gen::env{eng.get(), g_routes, &steer, 1}, err)); // lcore 1 of 1
+    EXPECT_FALSE(gen::generator().init(b, gen::env{eng.get(), g_routes, nullptr, &steer, 0}, err));
+    EXPECT_FALSE(gen::generator().init(g, gen::env{eng.get(), g_routes, nullptr, &steer, 1}, err)); // lcore 1 of 1
 }
 
 // ---- the per-lcore split ----
