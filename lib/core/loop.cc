@@ -24,39 +24,93 @@ void l2_failed(lcore& c, rte_mbuf* m)
 }
 } // namespace
 
-int stack::run_lcore(unsigned lcore_id)
+lcore* stack::lcore_begin(unsigned lcore_id)
 {
     if (lcore_id >= _lcore_to_idx.size() || _lcore_to_idx[lcore_id] < 0) {
         FG_LOG(ERR, "stack %s: lcore %u is not one of its lcores", _cfg.name.c_str(), lcore_id);
-        return -1;
+        return nullptr;
     }
     lcore& c = *_lcores[_lcore_to_idx[lcore_id]];
     _listeners.register_reader(c.idx);
     c.clock.start();
     c.now_ms = 0;
     c.next_resolve_ms = 0;
+    c.last_drain = now_tsc();
     if (_cfg.gratuitous_arp && c.idx == 0) {
         send_garps(c);
     }
-    const uint64_t drain_tsc = (tsc_hz() + 999999) / 1000000 * drain_us;
-    uint64_t last_drain = now_tsc();
-    while (!stopping()) {
-        poll_once(c);
-        const uint64_t now = now_tsc();
-        if (FG_UNLIKELY(now - last_drain > drain_tsc)) {
-            c.out.flush();
-            last_drain = now;
-            const uint32_t ms = c.clock.ms(now);
-            if (ms != c.now_ms) {
-                c.now_ms = ms;
-                timers(c);
-            }
-        }
-    }
+    return &c;
+}
+
+void stack::lcore_end(lcore& c)
+{
     c.out.flush();
     c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
     c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
     _listeners.unregister_reader(c.idx);
+}
+
+// One iteration: poll, then on the TSC drain deadline flush partial tx
+// batches and run the timers once per millisecond.
+inline void stack::lcore_step(lcore& c, uint64_t drain_tsc)
+{
+    poll_once(c);
+    const uint64_t now = now_tsc();
+    if (FG_UNLIKELY(now - c.last_drain > drain_tsc)) {
+        c.out.flush();
+        c.last_drain = now;
+        const uint32_t ms = c.clock.ms(now);
+        if (ms != c.now_ms) {
+            c.now_ms = ms;
+            timers(c);
+        }
+    }
+}
+
+int stack::run_lcore(unsigned lcore_id)
+{
+    lcore* c = lcore_begin(lcore_id);
+    if (c == nullptr) {
+        return -1;
+    }
+    const uint64_t drain_tsc = (tsc_hz() + 999999) / 1000000 * drain_us;
+    while (!stopping()) {
+        lcore_step(*c, drain_tsc);
+    }
+    lcore_end(*c);
+    return 0;
+}
+
+int stack::run_shared_lcore(const std::vector<stack*>& stacks, unsigned lcore_id)
+{
+    if (stacks.size() == 1) {
+        return stacks[0]->run_lcore(lcore_id);
+    }
+    std::vector<std::pair<stack*, lcore*>> mine;
+    for (stack* st : stacks) {
+        lcore* c = st->lcore_begin(lcore_id);
+        if (c == nullptr) {
+            for (auto& [s, l] : mine) {
+                s->lcore_end(*l);
+            }
+            return -1;
+        }
+        mine.emplace_back(st, c);
+    }
+    const uint64_t drain_tsc = (tsc_hz() + 999999) / 1000000 * drain_us;
+    bool running = true;
+    while (running) {
+        running = false;
+        for (auto& [s, l] : mine) {
+            if (!s->stopping()) {
+                s->lcore_step(*l, drain_tsc);
+                running = true;
+            }
+        }
+    }
+    for (auto& [s, l] : mine) {
+        s->lcore_end(*l);
+    }
     return 0;
 }
 

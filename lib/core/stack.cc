@@ -35,6 +35,42 @@ const char* ctr_desc(ctr c)
     return unsigned(c) < n_core_counters ? descs[unsigned(c)] : "unknown";
 }
 
+tcp::generator_config generator_share(const tcp::generator_config& all, uint16_t n_lcores, uint16_t i)
+{
+    tcp::generator_config g = all;
+    if (all.cps <= 0 || all.targets.empty() || n_lcores == 0) {
+        g.cps = 0;
+        g.total = 0;
+        g.targets.clear();
+        return g;
+    }
+    // As many generating lcores as there are connections and concurrency
+    // slots to give out, at most one per lcore; the rest stay idle (a share
+    // of 0 would mean "unlimited" to the engine).
+    uint64_t k = n_lcores;
+    if (all.total != 0) {
+        k = std::min<uint64_t>(k, all.total);
+    }
+    if (all.concurrency != 0) {
+        k = std::min<uint64_t>(k, all.concurrency);
+    }
+    if (i >= k) {
+        g.cps = 0;
+        g.total = 0;
+        g.concurrency = 0;
+        g.targets.clear();
+        return g;
+    }
+    g.cps = all.cps / double(k);
+    if (all.total != 0) {
+        g.total = all.total / k + (i < all.total % k ? 1 : 0);
+    }
+    if (all.concurrency != 0) {
+        g.concurrency = uint32_t(all.concurrency / k + (i < all.concurrency % k ? 1 : 0));
+    }
+    return g;
+}
+
 std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error)
 {
     std::unique_ptr<stack> st(new stack());
@@ -140,14 +176,7 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         }
         auto ac = std::make_unique<tcp::active_config>(cfg.active);
         ac->steer = &st->_steer;
-        ac->gen.cps = cfg.active.gen.cps / n;
-        ac->gen.total = cfg.active.gen.total / n + (i < cfg.active.gen.total % n ? 1 : 0);
-        if (cfg.active.gen.total != 0 && ac->gen.total == 0) {
-            ac->gen.cps = 0; // fewer connections than lcores: this one has none (total 0 would mean unlimited)
-        }
-        if (cfg.active.gen.concurrency != 0) {
-            ac->gen.concurrency = std::max<uint32_t>(1, cfg.active.gen.concurrency / n);
-        }
+        ac->gen = generator_share(cfg.active.gen, n, i);
         st->_generating = st->_generating || ac->gen.cps > 0;
         tcp::engine_config ec = cfg.tcp;
         ec.active = ac.get();

@@ -62,9 +62,17 @@ struct stack_config {
     // every pointer (listeners, secrets, routes, neighbours, rings, output).
     tcp::engine_config tcp;
     // The active side (ports, SYN retries, TIME-WAIT, the bulk generator).
-    // The generator's cps and total are split evenly over the lcores.
+    // The generator's cps, total and concurrency are split over the lcores
+    // by generator_share().
     tcp::active_config active;
 };
+
+// Lcore i's share of the generator `all` over n lcores: the rate, the
+// connections and the concurrency split as evenly as whole numbers allow,
+// over as many lcores as there are connections (and concurrency slots) to
+// give out; lcores beyond that get an idle generator (no targets, cps 0).
+// The shares add up to `all` exactly (the rate to within rounding).
+tcp::generator_config generator_share(const tcp::generator_config& all, uint16_t n_lcores, uint16_t i);
 
 // Messages to an lcore (command ring, fixed 48-byte elements).
 struct command {
@@ -93,6 +101,7 @@ struct alignas(64) lcore {
     rte_ring* events = nullptr;   // SP/MC ring of tcp::event to application threads
     tcp::engine tcp;
     ms_clock clock;
+    uint64_t last_drain = 0;      // TSC of the last tx drain / timer check
     uint32_t now_ms = 0;
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
     uint64_t gen_seen_drops = 0;  // out.dropped when the generator last ran (backpressure)
@@ -115,6 +124,10 @@ public:
     // The polling loop of the lcore calling it (must be one of this stack's
     // lcores). Returns when stop() is called.
     int run_lcore(unsigned lcore_id);
+    // The loops of several stacks that share lcore `lcore_id` (e.g. a load
+    // generator and its responder on one lcore), interleaved iteration by
+    // iteration; each must own that lcore. Returns when all are stopped.
+    static int run_shared_lcore(const std::vector<stack*>& stacks, unsigned lcore_id);
     void stop() { _stop.store(true, std::memory_order_relaxed); }
     bool stopping() const { return _stop.load(std::memory_order_relaxed); }
 
@@ -175,6 +188,9 @@ public:
 
 private:
     stack() = default;
+    lcore* lcore_begin(unsigned lcore_id);
+    void lcore_step(lcore& c, uint64_t drain_tsc);
+    void lcore_end(lcore& c);
     void poll_once(lcore& c);
     void handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
     void handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
