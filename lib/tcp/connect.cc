@@ -375,7 +375,11 @@ bool engine::generator_done() const
 {
     const active_state& a = *_active;
     const uint64_t total = a.cfg.gen.total;
-    return a.in_flight == 0 && (a.stopped || (total != 0 && a.tries >= total));
+    // Any thread: tries first (acquire), then in_flight, the reverse of the
+    // order generate() writes them in.
+    const uint64_t tries = __atomic_load_n(&a.tries, __ATOMIC_ACQUIRE);
+    const bool stopped = __atomic_load_n(&a.stopped, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&a.in_flight, __ATOMIC_RELAXED) == 0 && (stopped || (total != 0 && tries >= total));
 }
 
 void engine::stop_generator()
@@ -432,19 +436,23 @@ uint32_t engine::generate()
     while (a.tokens >= 1.0 && n < g.burst && (g.total == 0 || a.tries < g.total) &&
            (g.concurrency == 0 || a.in_flight < g.concurrency)) {
         a.tokens -= 1.0;
-        a.tries++;
         n++;
         const active_state::target& tg = a.targets[a.next];
         a.next = a.next + 1 == a.targets.size() ? 0 : a.next + 1;
         if (tg.err != 0) {
             _ctr.inc(ctr::unreachable);
+            __atomic_store_n(&a.tries, a.tries + 1, __ATOMIC_RELEASE);
             continue;
         }
+        // In flight before the try is counted: generator_done(), read from
+        // another thread, must never see this try made and nothing in flight.
+        a.in_flight++;
+        __atomic_store_n(&a.tries, a.tries + 1, __ATOMIC_RELEASE);
         event_type why;
         int32_t err;
-        if (open_active(tg.t, 0, true, g.laddrs.data(), uint32_t(g.laddrs.size()), tg.mss, why, err) !=
+        if (open_active(tg.t, 0, true, g.laddrs.data(), uint32_t(g.laddrs.size()), tg.mss, why, err) ==
             UINT32_MAX) {
-            a.in_flight++;
+            a.in_flight--;
         }
     }
     return n;
