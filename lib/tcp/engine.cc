@@ -37,6 +37,7 @@ static_assert(n_states == 10, "one dispatch entry per state");
 engine::~engine()
 {
     fini_active();
+    fini_data();
 }
 
 bool engine::init(const engine_config& cfg, uint32_t now_ms, std::string& error)
@@ -81,7 +82,7 @@ bool engine::init(const engine_config& cfg, uint32_t now_ms, std::string& error)
     _now_ms = now_ms;
     _rst_limit = rate_limit{_cfg.rst_per_s, _cfg.rst_burst, _cfg.rst_burst, now_ms};
     _challenge_limit = rate_limit{_cfg.challenge_ack_per_s, _cfg.challenge_ack_per_s, _cfg.challenge_ack_per_s, now_ms};
-    return init_active(error);
+    return init_data(error) && init_active(error);
 }
 
 // ---- input ------------------------------------------------------------------
@@ -137,6 +138,10 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
 void engine::on_conn(uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
 {
     conn& c = at(slot);
+    if (is_stream(slot)) {
+        on_stream(c, slot, m, pi); // a served connection (data.cc)
+        return;
+    }
     const handler h = dispatch[unsigned(c.st)];
     (this->*h)(c, slot, m, pi);
 }
@@ -165,11 +170,17 @@ uint32_t engine::new_conn(const tuple4& t)
         return UINT32_MAX;
     }
     at(slot).tuple = t; // pool::alloc() zero-filled the block: timer link unarmed, state closed
+    if (_xfer != nullptr) {
+        _xfer[slot] = xfer{}; // no data path until an app takes it (open_stream)
+    }
     return slot;
 }
 
 void engine::free_conn(conn& c, uint32_t slot)
 {
+    if (FG_UNLIKELY(_xfer != nullptr) && _xfer[slot].on() && !(_xfer[slot].xf & xf_ended)) {
+        end_stream(c, slot, stream_end::aborted); // data.cc ends streams with their reason; this catches the rest
+    }
     _wheel.cancel(slot);
     _table.erase(c.tuple);
     c.st = state::closed;
@@ -257,6 +268,10 @@ void engine::tick(uint32_t now_ms)
 void engine::on_timer(uint32_t slot)
 {
     conn& c = at(slot);
+    if (is_stream(slot)) {
+        on_stream_timer(c, slot); // send.cc
+        return;
+    }
     switch (c.st) {
     case state::syn_received:
         on_synack_timer(c, slot);

@@ -220,6 +220,16 @@ void engine::active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_f
     if (!retransmitted) {
         _active->rtt.record(rtt_us);
     }
+    if ((c.spare & af_gen) && _cfg.active_app != nullptr) {
+        // The generator's app has an exchange to run first (data.cc): its
+        // first segment carries the ACK of the SYN-ACK.
+        if (!send_final_ack) {
+            rte_pktmbuf_free(m);
+            m = nullptr;
+        }
+        open_stream(c, slot, retransmitted ? 0 : rtt_us, m, nullptr);
+        return;
+    }
     if (send_final_ack) {
         send_ack(c, m);
     } else {
@@ -229,6 +239,11 @@ void engine::active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_f
         post_active(c, event_type::established, 0, rtt_us);
         return;
     }
+    gen_close_mode(c, slot);
+}
+
+void engine::gen_close_mode(conn& c, uint32_t slot)
+{
     switch (_active->cfg.gen.close) {
     case close_mode::rst:
         // SO_LINGER 0 right after connect(): RST <SEQ=SND.NXT>, free.
