@@ -1,6 +1,7 @@
 #include "eal.hh"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -51,10 +52,14 @@ eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
         r.error = "EAL: --no-huge and --in-memory cannot be combined in DPDK 22.11; use --no-huge --no-shconf";
         return r;
     }
+    // FG_NO_HUGE=1: ordinary pages even when hugepages are free (what a
+    // machine with none reserved runs; tests use it to take that path).
+    const char* env = std::getenv("FG_NO_HUGE");
+    const bool avoid_huge = env != nullptr && std::strcmp(env, "1") == 0;
     if (!no_huge && !in_mem && !has_arg(a, "--huge-dir")) {
         // Use hugepages only if there are enough for the memory the app needs
         // (mbuf pools); otherwise run on ordinary pages.
-        if (free_hugepages_2m() >= default_mem_mb / 2) {
+        if (!avoid_huge && free_hugepages_2m() >= default_mem_mb / 2) {
             a.emplace_back("--in-memory");
             r.hugepages = true;
         } else {

@@ -4,7 +4,8 @@
 // machine: with free 2 MB hugepages and no memory option given it adds
 // --in-memory (no files left in /dev/hugepages, several processes side by
 // side); without hugepages it adds --no-huge --no-shconf and a memory size
-// (DPDK 22.11 refuses --no-huge together with --in-memory). Errors come back
+// (DPDK 22.11 refuses --no-huge together with --in-memory); FG_NO_HUGE=1 in
+// the environment takes that path even when hugepages are free. Errors come back
 // as a message, never as a crash.
 #pragma once
 

@@ -20,6 +20,7 @@ namespace {
 constexpr uint32_t mbuf_cache = 256;           // per-lcore mempool cache: covers two rx bursts + tx batch
 constexpr uint32_t ring_pair_size = 65536;     // per queue, ring pairs: a full SYN retransmission wave of slack each way
 rte_mempool* g_pools[RTE_MAX_NUMA_NODES] = {};
+bool g_started[RTE_MAX_ETHPORTS] = {};         // port_start() started it and port_stop() has not stopped it
 
 std::string errstr(const char* what, int rc)
 {
@@ -163,6 +164,7 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
         error = errstr("rte_eth_dev_start", rc);
         return false;
     }
+    g_started[port_id] = true;
     if (want_rss) {
         // Program the RETA exactly as fg::steering assumes: entry i -> queue i % n.
         const uint16_t reta_size = info.reta_size;
@@ -218,8 +220,43 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
 
 void port_stop(uint16_t port_id)
 {
-    rte_eth_dev_stop(port_id);
-    rte_eth_dev_close(port_id);
+    if (!rte_eth_dev_is_valid_port(port_id)) {
+        return;
+    }
+    if (g_started[port_id]) {
+        g_started[port_id] = false;
+        const int rc = rte_eth_dev_stop(port_id);
+        if (rc != 0 && rc != -ENOTSUP) {
+            FG_LOG(WARNING, "port %u: stop failed: %s", port_id, rte_strerror(-rc));
+        }
+    }
+    const int rc = rte_eth_dev_close(port_id);
+    if (rc != 0) {
+        FG_LOG(WARNING, "port %u: close failed: %s", port_id, rte_strerror(-rc));
+    }
+}
+
+void destroy_ring_pair(const std::string& name, uint16_t n_queues)
+{
+    for (const std::string& pn : {name + "_a", name + "_b"}) {
+        uint16_t id = 0;
+        if (rte_eth_dev_get_port_by_name(pn.c_str(), &id) == 0) {
+            port_stop(id);
+        }
+    }
+    for (uint16_t q = 0; q < n_queues; q++) {
+        for (const std::string& rn : {name + "_ab" + std::to_string(q), name + "_ba" + std::to_string(q)}) {
+            rte_ring* r = rte_ring_lookup(rn.c_str());
+            if (r == nullptr) {
+                continue;
+            }
+            rte_mbuf* m = nullptr;
+            while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) {
+                rte_pktmbuf_free(m);
+            }
+            rte_ring_free(r);
+        }
+    }
 }
 
 bool make_ring_pair(const std::string& name, uint16_t n_queues, int socket, uint16_t& port_a, uint16_t& port_b,

@@ -57,12 +57,18 @@ rte_mempool* mbuf_pool(int socket, uint32_t n_mbufs, std::string& error);
 bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& steer, port_info& out,
                 std::string& error);
 
+// Stops and closes a port (a no-op if it does not exist).
 void port_stop(uint16_t port_id);
 
 // Creates a back-to-back ring pair ("<name>_a", "<name>_b") with n queues each.
 // Returns false with `error` set.
 bool make_ring_pair(const std::string& name, uint16_t n_queues, int socket, uint16_t& port_a, uint16_t& port_b,
                     std::string& error);
+
+// Undoes make_ring_pair(name, n_queues): stops and closes both ports if they
+// still exist, then frees the rings (with any mbufs still in them). Safe on a
+// half-made or already closed pair.
+void destroy_ring_pair(const std::string& name, uint16_t n_queues);
 
 // Finds a port by ethdev name (e.g. "net_tap0"); false if none.
 bool find_port(const std::string& name, uint16_t& port_id);

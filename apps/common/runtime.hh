@@ -1,10 +1,24 @@
-// Running stacks until told to stop: launches every stack's polling loop on
-// its lcores (the main lcore too, if a stack owns it), prints a stats line
-// every interval from a plain thread, stops on SIGINT/SIGTERM or after the
-// duration, and waits for every lcore to finish.
+// The runtime every app and end-to-end benchmark stands on, and running
+// stacks until told to stop.
+//
+// apps::runtime owns what a Floodgate process brings up, in the order it
+// must come up -- EAL, ports (ring pairs, or the ethdevs EAL probed),
+// stacks (each starts its port), listeners, telemetry -- and tears it down
+// in exactly the reverse order when it goes out of scope: after a normal
+// end, after SIGINT/SIGTERM, and on an early return from a start-up error.
+// Nothing that needs EAL outlives it (DPDK rings, ports, mempool users), so
+// rte_eal_cleanup() is always the last call. The "undo" list is the whole
+// mechanism: each thing created pushes how to take it down.
+//
+// run() launches every stack's polling loop on its lcores -- several stacks
+// on one lcore interleave (stack::run_shared_lcore), so a load generator and
+// its responder fit on one core -- prints a stats line every interval from a
+// plain thread, stops on a signal, after the duration or when `done` says
+// so, and waits for every lcore.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,10 +41,76 @@ struct run_options {
     std::function<std::string(double elapsed_s, double interval_s)> stats_line;
     // Called once per interval tick on the stats thread (e.g. to stop early when done); true = stop.
     std::function<bool(double elapsed_s)> done;
+    // Polled every 10 ms on the stats thread: true = stop now (e.g. a bounded run is complete).
+    std::function<bool()> finished;
 };
 
 // Runs every stack on its lcores until stop; returns the elapsed seconds.
 double run(const std::vector<core::stack*>& stacks, const run_options& ro);
+
+// A client stack and a server stack on the two ends of one ring pair.
+struct pair_config {
+    std::string name = "pair";  // the ring pair's name (ports <name>_a, <name>_b)
+    core::stack_config client;  // port_id is filled in; lcores: see add_pair()
+    core::stack_config server;
+};
+struct stack_pair {
+    core::stack* client = nullptr;
+    core::stack* server = nullptr;
+};
+
+// Splits lcores between two stacks: the first half and the second half
+// (equal counts, a ring pair has as many queues on both ends; an odd one out
+// is left idle), or both on the same lcore when there is only one.
+std::pair<std::vector<unsigned>, std::vector<unsigned>> split_lcores(const std::vector<unsigned>& lcores);
+
+class runtime {
+public:
+    // Starts EAL with argv up to "--" (glue::eal_start: hugepages when
+    // enough are free, else --no-huge --no-shconf -m mem_mb) and installs
+    // SIGINT/SIGTERM handlers that request a stop. nullptr with `error`.
+    static std::unique_ptr<runtime> start(int argc, char** argv, unsigned mem_mb, std::string& error);
+    // Stops any lcore still running, then undoes everything in reverse order
+    // of creation, EAL last.
+    ~runtime();
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+
+    const glue::eal_result& eal() const { return _eal; }
+    // Every EAL lcore id (main first, as RTE_LCORE_FOREACH gives them).
+    std::vector<unsigned> lcores() const;
+
+    // A back-to-back ring pair (glue::make_ring_pair); closed and its rings
+    // freed at teardown.
+    bool ring_pair(const std::string& name, uint16_t n_queues, uint16_t& port_a, uint16_t& port_b,
+                   std::string& error);
+    // A stack (core::stack::create, which starts cfg.port_id); at teardown
+    // the stack is destroyed, then its port stopped and closed.
+    core::stack* add_stack(const core::stack_config& cfg, std::string& error);
+    // Client and server stacks on a new ring pair. Lcores: as given in the
+    // configs (equal counts), or split_lcores() of every EAL lcore when both
+    // are empty.
+    bool add_pair(pair_config pc, stack_pair& out, std::string& error);
+    // listen() on a stack of this runtime; unlisten and freed at teardown.
+    tcp::listener* listen(core::stack& st, uint32_t addr, uint16_t port, const tcp::listen_options& o,
+                          std::string& error);
+    // Publishes a stack's counters to rte_telemetry (core::telemetry_register);
+    // withdrawn at teardown, before the stack goes.
+    void publish(core::stack& st, core::counter_source extra);
+    // Anything else to undo at teardown, after what is created later.
+    void on_teardown(std::function<void()> undo) { _undo.push_back(std::move(undo)); }
+
+    const std::vector<core::stack*>& stacks() const { return _stacks; }
+    // Runs every stack of this runtime until stop (apps::run).
+    double run(const run_options& ro);
+
+private:
+    runtime() = default;
+
+    glue::eal_result _eal;
+    std::vector<core::stack*> _stacks;
+    std::vector<std::function<void()>> _undo;
+};
 
 // Minimal JSON object writer for the --json counters file.
 class json_object {
@@ -61,13 +141,6 @@ core::counter_source tcp_telemetry(const core::stack& st);
 
 // "resolved": {"ADDR": "MAC" or ""} for each address, as lcore 0 knows it.
 void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs);
-
-// The start of a one-port app: EAL (argv up to "--"), signal handlers, the
-// port named by --port, the common options, the stack. `sc` comes in with
-// the app's own settings (name, TCP capacity). nullptr with `error` set on
-// any failure; `eal` says whether hugepages are in use.
-std::unique_ptr<core::stack> bring_up(int argc, char** argv, const common_options& co, core::stack_config& sc,
-                                      glue::eal_result& eal, std::string& error);
 
 // Applies the common options to a stack config.
 void apply_common(core::stack_config& sc, const struct common_options& co);

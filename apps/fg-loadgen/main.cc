@@ -14,6 +14,7 @@
 //
 // The lcores generate by themselves (lib/gen: a token bucket per lcore, no
 // ring message per connection); the stats thread only reads counters.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -70,6 +71,7 @@ uint64_t gen_extra(const core::stack& st, tcp::ctr c)
         return 0;
     }
 }
+
 uint64_t total(const core::stack& st, tcp::ctr c)
 {
     return st.tcp_total(c) + gen_extra(st, c);
@@ -187,40 +189,31 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-loadgen: give --ip ADDR/PLEN (or a range) and at least one --target ADDR:PORT\n");
         return 2;
     }
-    glue::eal_result eal = glue::eal_start(argc, argv, 2048);
-    if (!eal.ok) {
-        std::fprintf(stderr, "fg-loadgen: %s\n", eal.error.c_str());
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
+    if (!rt) {
+        std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
         return 1;
     }
-    apps::install_signal_handlers();
 
-    std::vector<unsigned> lcores;
-    unsigned id;
-    RTE_LCORE_FOREACH(id) { lcores.push_back(id); }
     core::stack_config cc;
     cc.name = "client";
-    core::stack_config rc;
-    rc.name = "responder";
+    apps::apply_common(cc, co);
+    cc.tcp.capacity = lo.capacity;
+    cc.active = lo.active;
+    cc.gen = lo.gen;
+    for (const auto& t : lo.targets) {
+        cc.gen.targets.push_back(make_tuple4(0, 0, t.first, t.second));
+    }
+    for (const auto& r : co.ips) {
+        for (uint64_t a = r.first; a <= r.last; a++) {
+            cc.gen.laddrs.push_back(rte_cpu_to_be_32(uint32_t(a)));
+        }
+    }
+    core::stack* st = nullptr;
+    core::stack* resp = nullptr;
     if (lo.responder) {
-        if (lcores.size() < 2) {
-            std::fprintf(stderr, "fg-loadgen: --responder needs at least 2 lcores (EAL -l 0-1): one to generate, "
-                                 "one to respond\n");
-            return 2;
-        }
-        const std::size_t half = lcores.size() / 2;
-        cc.lcores.assign(lcores.begin(), lcores.begin() + long(half));
-        rc.lcores.assign(lcores.begin() + long(half), lcores.end());
-        uint16_t pa = 0;
-        uint16_t pb = 0;
-        if (!glue::make_ring_pair("fgrp", uint16_t(half), 0, pa, pb, err)) {
-            std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
-            return 1;
-        }
-        if (rc.lcores.size() != half) {
-            rc.lcores.resize(half); // a ring pair has the same number of queues on both ends
-        }
-        cc.port_id = pa;
-        rc.port_id = pb;
+        // Our own server on the other end of a ring pair: the first half of
+        // the lcores generate, the second half respond (one lcore: both on it).
         if (lo.responder_ips.empty()) {
             for (const auto& t : lo.targets) {
                 route::addr_range a;
@@ -235,71 +228,54 @@ int main(int argc, char** argv)
                 }
             }
         }
-    } else {
-        if (!apps::resolve_port(co.port, cc.port_id, err)) {
+        apps::pair_config pc;
+        pc.name = "fgrp";
+        pc.client = cc;
+        pc.server.name = "responder";
+        pc.server.addrs = lo.responder_ips;
+        pc.server.tcp.capacity = lo.capacity;
+        pc.server.mtu = co.mtu;
+        pc.server.gratuitous_arp = true;
+        apps::stack_pair sp;
+        if (!rt->add_pair(pc, sp, err)) {
             std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
             return 1;
         }
-    }
-    apps::apply_common(cc, co);
-    cc.tcp.capacity = lo.capacity;
-    cc.active = lo.active;
-    cc.gen = lo.gen;
-    for (const auto& t : lo.targets) {
-        cc.gen.targets.push_back(make_tuple4(0, 0, t.first, t.second));
-    }
-    for (const auto& r : co.ips) {
-        for (uint64_t a = r.first; a <= r.last; a++) {
-            cc.gen.laddrs.push_back(rte_cpu_to_be_32(uint32_t(a)));
-        }
-    }
-
-    std::unique_ptr<core::stack> resp;
-    std::vector<std::unique_ptr<tcp::listener>> listeners;
-    if (lo.responder) {
-        rc.addrs = lo.responder_ips;
-        rc.tcp.capacity = lo.capacity;
-        rc.mtu = co.mtu;
-        rc.gratuitous_arp = true;
-        resp = core::stack::create(rc, err);
-        if (!resp) {
-            std::fprintf(stderr, "fg-loadgen: responder: %s\n", err.c_str());
-            return 1;
-        }
+        st = sp.client;
+        resp = sp.server;
         tcp::listen_options o;
         o.cookies = lo.responder_cookies;
         o.on_accept = tcp::accept_action::hold;
         std::vector<uint16_t> ports;
         for (const auto& t : lo.targets) {
-            bool dup = false;
-            for (uint16_t p : ports) {
-                dup = dup || p == t.second;
-            }
-            if (dup) {
+            if (std::find(ports.begin(), ports.end(), t.second) != ports.end()) {
                 continue;
             }
             ports.push_back(t.second);
-            int rcode = 0;
-            auto l = resp->listen(0, t.second, o, rcode, err);
-            if (!l) {
+            if (rt->listen(*resp, 0, t.second, o, err) == nullptr) {
                 std::fprintf(stderr, "fg-loadgen: responder listen on %u: %s\n", t.second, err.c_str());
                 return 1;
             }
-            listeners.push_back(std::move(l));
+        }
+    } else {
+        if (!apps::resolve_port(co.port, cc.port_id, err)) {
+            std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
+            return 1;
+        }
+        st = rt->add_stack(cc, err);
+        if (st == nullptr) {
+            std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
+            return 1;
         }
     }
-    std::unique_ptr<core::stack> st = core::stack::create(cc, err);
-    if (!st) {
-        std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
-        return 1;
+    rt->publish(*st, apps::tcp_telemetry(*st));
+    if (resp != nullptr) {
+        rt->publish(*resp, apps::tcp_telemetry(*resp));
     }
-    core::telemetry_register(st.get(), apps::tcp_telemetry(*st));
-    if (resp) {
-        core::telemetry_register(resp.get(), apps::tcp_telemetry(*resp));
-    }
+    const glue::eal_result& eal = rt->eal();
     std::printf("fg-loadgen: %zu source address(es), %zu target(s), %u generating lcore(s)%s, %s, cps %s%s\n",
                 cc.gen.laddrs.size(), lo.targets.size(), st->n_lcores(),
-                lo.responder ? (", " + std::to_string(resp->n_lcores()) + " responder lcore(s) on a ring pair").c_str()
+                resp != nullptr ? (", " + std::to_string(resp->n_lcores()) + " responder lcore(s) on a ring pair").c_str()
                              : "",
                 eal.hugepages ? "hugepages" : "no hugepages", fmt_rate(lo.gen.cps).c_str(),
                 lo.gen.total ? (", " + std::to_string(lo.gen.total) + " connections").c_str() : "");
@@ -334,12 +310,8 @@ int main(int argc, char** argv)
         last_att = att;
         return buf;
     };
-    ro.done = [&](double) { return lo.gen.total != 0 && st->generator_done(); };
-    std::vector<core::stack*> stacks{st.get()};
-    if (resp) {
-        stacks.push_back(resp.get());
-    }
-    const double elapsed = apps::run(stacks, ro);
+    ro.finished = [&] { return lo.gen.total != 0 && st->generator_done(); };
+    const double elapsed = rt->run(ro);
 
     const tcp::rtt_histogram h = st->rtt_total();
     const uint64_t est = st->tcp_total(tcp::ctr::established);
@@ -371,7 +343,7 @@ int main(int argc, char** argv)
         gen_j.add("in_flight", st->generator_in_flight());
         j.add_raw("generator", gen_j.str());
         apps::add_resolved(j, *st, co.resolve);
-        if (resp) {
+        if (resp != nullptr) {
             apps::json_object r;
             apps::add_tcp_counters(r, *resp);
             apps::add_stack_counters(r, *resp);
@@ -381,15 +353,5 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
         }
     }
-    core::telemetry_unregister(st.get());
-    if (resp) {
-        core::telemetry_unregister(resp.get());
-        for (auto& l : listeners) {
-            resp->unlisten(*l);
-        }
-    }
-    st.reset();
-    resp.reset();
-    glue::eal_stop();
     return 0;
 }

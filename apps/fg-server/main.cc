@@ -174,25 +174,32 @@ int main(int argc, char** argv)
     core::stack_config sc;
     sc.name = "server";
     sc.tcp.capacity = so.capacity;
-    glue::eal_result eal;
-    std::unique_ptr<core::stack> st = apps::bring_up(argc, argv, co, sc, eal, err);
-    if (!st) {
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
+    if (!rt) {
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         return 1;
     }
-    std::vector<std::unique_ptr<tcp::listener>> listeners;
-    std::vector<tcp::listener*> lptrs;
+    if (!apps::resolve_port(co.port, sc.port_id, err)) {
+        std::fprintf(stderr, "fg-server: %s\n", err.c_str());
+        return 1;
+    }
+    apps::apply_common(sc, co);
+    core::stack* st = rt->add_stack(sc, err);
+    if (st == nullptr) {
+        std::fprintf(stderr, "fg-server: %s\n", err.c_str());
+        return 1;
+    }
+    const glue::eal_result& eal = rt->eal();
+    std::vector<tcp::listener*> listeners;
     for (uint16_t p : so.listen) {
-        int rc = 0;
-        auto l = st->listen(0, p, so.lo, rc, err);
-        if (!l) {
+        tcp::listener* l = rt->listen(*st, 0, p, so.lo, err);
+        if (l == nullptr) {
             std::fprintf(stderr, "fg-server: listen on port %u: %s\n", p, err.c_str());
             return 1;
         }
-        lptrs.push_back(l.get());
-        listeners.push_back(std::move(l));
+        listeners.push_back(l);
     }
-    core::telemetry_register(st.get(), apps::tcp_telemetry(*st));
+    rt->publish(*st, apps::tcp_telemetry(*st));
     std::printf("fg-server: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, listening on %zu port(s)\n",
                 sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
                 st->mac().addr_bytes[3], st->mac().addr_bytes[4], st->mac().addr_bytes[5], st->n_lcores(),
@@ -206,7 +213,7 @@ int main(int argc, char** argv)
         arena.execute([&] {
             tbb::task_group g;
             for (unsigned w = 0; w < so.app_threads; w++) {
-                g.run([&, w] { worker(*st, lptrs, so, ac, w, so.app_threads); });
+                g.run([&, w] { worker(*st, listeners, so, ac, w, so.app_threads); });
             }
             g.wait();
         });
@@ -235,7 +242,7 @@ int main(int argc, char** argv)
         }
         return std::string(buf);
     };
-    const double elapsed = apps::run({st.get()}, ro);
+    const double elapsed = rt->run(ro);
     app.join();
 
     if (!co.json_path.empty()) {
@@ -261,13 +268,5 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         }
     }
-    core::telemetry_unregister(st.get());
-    for (auto& l : listeners) {
-        st->unlisten(*l);
-    }
-    listeners.clear();
-    glue::port_stop(sc.port_id);
-    st.reset();
-    glue::eal_stop();
     return 0;
 }

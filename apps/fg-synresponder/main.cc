@@ -139,23 +139,32 @@ int main(int argc, char** argv)
     core::stack_config sc;
     sc.name = "synresp";
     sc.tcp.capacity = rs.capacity;
-    glue::eal_result eal;
-    std::unique_ptr<core::stack> st = apps::bring_up(argc, argv, co, sc, eal, err);
-    if (!st) {
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
+    if (!rt) {
         std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
         return 1;
     }
-    std::vector<std::unique_ptr<tcp::listener>> listeners;
+    if (!apps::resolve_port(co.port, sc.port_id, err)) {
+        std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
+        return 1;
+    }
+    apps::apply_common(sc, co);
+    core::stack* st = rt->add_stack(sc, err);
+    if (st == nullptr) {
+        std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
+        return 1;
+    }
+    const glue::eal_result& eal = rt->eal();
+    std::vector<tcp::listener*> listeners;
     for (uint16_t p : rs.listen) {
-        int rc = 0;
-        auto l = st->listen(0, p, rs.lo, rc, err);
-        if (!l) {
+        tcp::listener* l = rt->listen(*st, 0, p, rs.lo, err);
+        if (l == nullptr) {
             std::fprintf(stderr, "fg-synresponder: listen on port %u: %s\n", p, err.c_str());
             return 1;
         }
-        listeners.push_back(std::move(l));
+        listeners.push_back(l);
     }
-    core::telemetry_register(st.get(), apps::tcp_telemetry(*st));
+    rt->publish(*st, apps::tcp_telemetry(*st));
     std::printf("fg-synresponder: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, syncookies %s, "
                 "answering SYNs on %zu port(s)\n",
                 sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
@@ -191,7 +200,7 @@ int main(int argc, char** argv)
         last_cookie_ok = cookie_ok;
         return std::string(buf);
     };
-    const double elapsed = apps::run({st.get()}, ro);
+    const double elapsed = rt->run(ro);
 
     const uint64_t syn = st->tcp_total(tcp::ctr::syn_received);
     const uint64_t synack = st->tcp_total(tcp::ctr::synack_sent);
@@ -225,13 +234,5 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
         }
     }
-    core::telemetry_unregister(st.get());
-    for (auto& l : listeners) {
-        st->unlisten(*l);
-    }
-    listeners.clear();
-    glue::port_stop(sc.port_id);
-    st.reset();
-    glue::eal_stop();
     return 0;
 }

@@ -31,40 +31,13 @@ void l2_failed(lcore& c, rte_mbuf* m)
 }
 } // namespace
 
-int stack::run_lcore(unsigned lcore_id)
+lcore* stack::lcore_begin(unsigned lcore_id)
 {
     if (lcore_id >= _lcore_to_idx.size() || _lcore_to_idx[lcore_id] < 0) {
         FG_LOG(ERR, "stack %s: lcore %u is not one of its lcores", _cfg.name.c_str(), lcore_id);
-        return -1;
+        return nullptr;
     }
     lcore& c = *_lcores[_lcore_to_idx[lcore_id]];
-    begin(c);
-    while (!stopping()) {
-        iterate(c);
-    }
-    end(c);
-    return 0;
-}
-
-void stack::step(uint16_t idx)
-{
-    lcore& c = *_lcores[idx];
-    if (!c.running) {
-        begin(c);
-    }
-    iterate(c);
-}
-
-void stack::finish(uint16_t idx)
-{
-    lcore& c = *_lcores[idx];
-    if (c.running) {
-        end(c);
-    }
-}
-
-void stack::begin(lcore& c)
-{
     _listeners.register_reader(c.idx);
     c.clock.start();
     c.now_ms = 0;
@@ -75,9 +48,10 @@ void stack::begin(lcore& c)
     if (_cfg.gratuitous_arp && c.idx == 0) {
         send_garps(c);
     }
+    return &c;
 }
 
-void stack::end(lcore& c)
+void stack::lcore_end(lcore& c)
 {
     c.out.flush();
     c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
@@ -86,7 +60,9 @@ void stack::end(lcore& c)
     c.running = false;
 }
 
-FG_ALWAYS_INLINE void stack::iterate(lcore& c)
+// One iteration: poll, then on the TSC drain deadline flush partial tx
+// batches and run the timers once per millisecond.
+FG_ALWAYS_INLINE void stack::lcore_step(lcore& c)
 {
     poll_once(c);
     const uint64_t now = now_tsc();
@@ -98,6 +74,68 @@ FG_ALWAYS_INLINE void stack::iterate(lcore& c)
             c.now_ms = ms;
             timers(c);
         }
+    }
+}
+
+int stack::run_lcore(unsigned lcore_id)
+{
+    lcore* c = lcore_begin(lcore_id);
+    if (c == nullptr) {
+        return -1;
+    }
+    while (!stopping()) {
+        lcore_step(*c);
+    }
+    lcore_end(*c);
+    return 0;
+}
+
+int stack::run_shared_lcore(const std::vector<stack*>& stacks, unsigned lcore_id)
+{
+    if (stacks.size() == 1) {
+        return stacks[0]->run_lcore(lcore_id);
+    }
+    std::vector<std::pair<stack*, lcore*>> mine;
+    for (stack* st : stacks) {
+        lcore* c = st->lcore_begin(lcore_id);
+        if (c == nullptr) {
+            for (auto& [s, l] : mine) {
+                s->lcore_end(*l);
+            }
+            return -1;
+        }
+        mine.emplace_back(st, c);
+    }
+    bool running = true;
+    while (running) {
+        running = false;
+        for (auto& [s, l] : mine) {
+            if (!s->stopping()) {
+                s->lcore_step(*l);
+                running = true;
+            }
+        }
+    }
+    for (auto& [s, l] : mine) {
+        s->lcore_end(*l);
+    }
+    return 0;
+}
+
+void stack::step(uint16_t idx)
+{
+    lcore& c = *_lcores[idx];
+    if (!c.running) {
+        lcore_begin(c.lcore_id);
+    }
+    lcore_step(c);
+}
+
+void stack::finish(uint16_t idx)
+{
+    lcore& c = *_lcores[idx];
+    if (c.running) {
+        lcore_end(c);
     }
 }
 

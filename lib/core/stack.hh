@@ -102,7 +102,7 @@ struct alignas(64) lcore {
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
     uint64_t gen_seen_drops = 0;  // out.dropped when the generator last ran (backpressure)
     uint64_t drain_tsc = 0;       // tx drain / timer period in TSC cycles
-    uint64_t last_drain = 0;
+    uint64_t last_drain = 0;      // TSC of the last tx drain / timer check
     bool running = false;         // between begin() and end() of its loop
     core_counters ctr;
 };
@@ -128,6 +128,10 @@ public:
     // stacks from one thread, deterministically. Not with run_lcore().
     void step(uint16_t idx);
     void finish(uint16_t idx);
+    // The loops of several stacks that share lcore `lcore_id` (e.g. a load
+    // generator and its responder on one lcore), interleaved iteration by
+    // iteration; each must own that lcore. Returns when all are stopped.
+    static int run_shared_lcore(const std::vector<stack*>& stacks, unsigned lcore_id);
     void stop() { _stop.store(true, std::memory_order_relaxed); }
     bool stopping() const { return _stop.load(std::memory_order_relaxed); }
 
@@ -192,9 +196,9 @@ public:
 
 private:
     stack() = default;
-    void begin(lcore& c);
-    void iterate(lcore& c);
-    void end(lcore& c);
+    lcore* lcore_begin(unsigned lcore_id);
+    void lcore_step(lcore& c);
+    void lcore_end(lcore& c);
     void poll_once(lcore& c);
     void handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
     void handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);

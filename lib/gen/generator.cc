@@ -61,21 +61,35 @@ const char* counter_desc(ctr c)
 config config::share(uint16_t n, uint16_t i) const
 {
     config s = *this;
-    if (n == 0) {
+    if (!enabled() || n == 0) {
+        s.cps = 0;
+        s.total = 0;
+        s.targets.clear();
         return s;
     }
-    s.cps = cps / n;
+    // As many generating lcores as there are connections and concurrency
+    // slots to give out, at most one per lcore; the rest stay idle (a share
+    // of 0 connections or concurrency would mean "unlimited").
+    uint64_t k = n;
     if (total != 0) {
-        s.total = total / n + (i < total % n ? 1 : 0);
-        if (s.total == 0) {
-            s.cps = 0; // fewer connections than lcores: this one has none (total 0 would mean unlimited)
-        }
+        k = std::min<uint64_t>(k, total);
     }
     if (concurrency != 0) {
-        s.concurrency = concurrency / n + (i < concurrency % n ? 1 : 0);
-        if (s.concurrency == 0) {
-            s.cps = 0; // concurrency 0 would mean unlimited: an lcore with no share stays idle
-        }
+        k = std::min<uint64_t>(k, concurrency);
+    }
+    if (i >= k) {
+        s.cps = 0;
+        s.total = 0;
+        s.concurrency = 0;
+        s.targets.clear();
+        return s;
+    }
+    s.cps = cps / double(k);
+    if (total != 0) {
+        s.total = total / k + (i < total % k ? 1 : 0);
+    }
+    if (concurrency != 0) {
+        s.concurrency = uint32_t(concurrency / k + (i < concurrency % k ? 1 : 0));
     }
     return s;
 }
@@ -174,15 +188,21 @@ bool generator::init(const config& c, const env& e, std::string& error)
         const uint64_t live = c.concurrency != 0 ? std::min(c.concurrency, ec.capacity) : ec.capacity;
         _hold.resize(std::size_t(2 * live));
     }
-    e.engine->set_local_sink(&generator::sink, this);
+    e.engine->set_local_sink(&generator::sink, this, c.close != close_mode::hold);
     _registered = true;
     return true;
 }
 
 bool generator::done() const
 {
-    // An idle lcore (no share of the work) is done once nothing is in flight.
-    return _in_flight == 0 && (_stopped || !_cfg.enabled() || (_cfg.total != 0 && _tries >= _cfg.total));
+    // Any thread. The lcore counts a connection in flight before it counts
+    // the try (release); read the try first (acquire), then in flight, so
+    // "every try made and none in flight" is never seen while a try is being
+    // made. An idle lcore (no share of the work) is done once nothing is in flight.
+    const uint64_t tries = __atomic_load_n(&_tries, __ATOMIC_ACQUIRE);
+    const bool stopped = __atomic_load_n(&_stopped, __ATOMIC_ACQUIRE);
+    const uint32_t in_flight = __atomic_load_n(&_in_flight, __ATOMIC_RELAXED);
+    return in_flight == 0 && (stopped || !_cfg.enabled() || (_cfg.total != 0 && tries >= _cfg.total));
 }
 
 std::size_t generator::memory_bytes() const
@@ -246,18 +266,17 @@ uint32_t generator::poll(uint64_t now_ns)
         }
         blocked = 0;
         used++;
-        _tries++;
         _ctr.inc(ctr::tried);
-        if (tg.err != 0) {
-            _ctr.inc(ctr::unroutable);
-            continue;
-        }
         uint32_t ai;
         uint16_t port;
-        if (!tg.pairs.take(ai, port)) {
-            _ctr.inc(ctr::no_port); // every owned 4-tuple to this target is in use: known at once
+        if (tg.err != 0 || !tg.pairs.take(ai, port)) {
+            // unroutable, or every owned 4-tuple to this target is in use: known at once
+            _ctr.inc(tg.err != 0 ? ctr::unroutable : ctr::no_port);
+            __atomic_store_n(&_tries, _tries + 1, __ATOMIC_RELEASE);
             continue;
         }
+        in_flight_add(1); // before the try is counted (done() from other threads)
+        __atomic_store_n(&_tries, _tries + 1, __ATOMIC_RELEASE);
         p[k] = pending{tuple4{tg.addrs[ai], tg.t.raddr, rte_cpu_to_be_16(port), tg.t.rport}, ti, ai};
         _env.engine->prefetch_open(p[k].t);
         k++;
@@ -269,9 +288,9 @@ uint32_t generator::poll(uint64_t now_ns)
         int32_t err;
         if (_env.engine->open_local(p[i].t, tg.mss, tg.ts_off[p[i].addr], uint16_t(p[i].target), nullptr, why,
                                     err)) {
-            _in_flight++;
             continue;
         }
+        in_flight_add(-1);
         tg.pairs.give_back(p[i].addr, rte_be_to_cpu_16(p[i].t.lport));
         _ctr.inc(err == EADDRNOTAVAIL ? ctr::pair_busy : ctr::open_failed);
     }
@@ -318,6 +337,11 @@ void generator::sink(void* ctx, const tcp::event& e)
 
 void generator::on_event(const tcp::event& e)
 {
+    // ev_pending marks a connection's first event: until then it counts in
+    // flight. Established hands it to the close mode; anything else first
+    // means it ended before that (a failed handshake, or an exchange of the
+    // stream app that ended on its own).
+    const bool pending = (e.opts & tcp::ev_pending) != 0;
     const bool app_closed = (e.opts & tcp::ev_app_closed) != 0;
     switch (e.type) {
     case tcp::event_type::established:
@@ -326,16 +350,17 @@ void generator::on_event(const tcp::event& e)
     case tcp::event_type::refused:
     case tcp::event_type::timed_out:
     case tcp::event_type::unreachable:
-        // SYN-SENT ended without a connection.
         _ctr.inc(ctr::failed);
-        _in_flight--;
+        in_flight_add(-1);
         return;
     case tcp::event_type::reset:
-        // Only a held connection is still ours to count: rst/fin ones were
-        // released from the concurrency count when they were closed.
-        if (!app_closed && _cfg.close == close_mode::hold) {
-            _ctr.inc(ctr::held_lost);
-            _in_flight--;
+    case tcp::event_type::closed:
+        if (pending) {
+            _ctr.inc(ctr::ended_in_exchange);
+            in_flight_add(-1);
+        } else if (e.type == tcp::event_type::reset && !app_closed && _cfg.close == close_mode::hold) {
+            _ctr.inc(ctr::held_lost); // a held connection the peer reset
+            in_flight_add(-1);
         }
         return;
     case tcp::event_type::peer_closed:
@@ -343,12 +368,16 @@ void generator::on_event(const tcp::event& e)
         if (!app_closed) {
             if (_cfg.close == close_mode::hold) {
                 _ctr.inc(ctr::held_lost);
-                _in_flight--;
+                in_flight_add(-1);
             }
             _env.engine->close(e.h);
         }
         return;
     case tcp::event_type::released: {
+        if (pending) { // freed with nothing said before (e.g. a stream aborted)
+            _ctr.inc(ctr::ended_in_exchange);
+            in_flight_add(-1);
+        }
         const uint32_t ti = e.listener_ref;
         if (ti < _targets.size()) {
             target& tg = _targets[ti];
@@ -361,29 +390,31 @@ void generator::on_event(const tcp::event& e)
         return;
     }
     default:
-        return; // closed (the block may live on in TIME-WAIT: `released` follows), accepted, no_port
+        return;
     }
 }
 
 void generator::on_established(const tcp::event& e)
 {
+    const bool peer_closed = (e.opts & tcp::ev_peer_closed) != 0;
     switch (_cfg.close) {
     case close_mode::rst:
         // SO_LINGER 0 right after connect(): RST <SEQ=SND.NXT>, freed.
-        _in_flight--;
+        in_flight_add(-1);
         _ctr.inc(ctr::closed_by_rst);
         _env.engine->abort(e.h);
         return;
     case close_mode::fin:
-        _in_flight--;
+        // In CLOSE-WAIT (the peer closed first) this FIN takes it to LAST-ACK.
+        in_flight_add(-1);
         _ctr.inc(ctr::closed_by_fin);
         _env.engine->close(e.h);
         return;
     case close_mode::hold:
         _ctr.inc(ctr::held);
-        if (_stopped) {
-            _in_flight--;
-            _ctr.inc(ctr::hold_ended);
+        if (peer_closed || _stopped) {
+            in_flight_add(-1);
+            _ctr.inc(peer_closed ? ctr::held_lost : ctr::hold_ended);
             _env.engine->close(e.h);
             return;
         }
@@ -432,7 +463,7 @@ void generator::end_holds()
         _hold_n--;
         const tcp::conn* c = _env.engine->find(h);
         if (c != nullptr && c->st == tcp::state::established && !c->has(tcp::cf_app_closed)) {
-            _in_flight--;
+            in_flight_add(-1);
             _ctr.inc(ctr::hold_ended);
             _env.engine->close(h);
         }
@@ -444,7 +475,7 @@ void generator::sweep_held()
 {
     _sweep = _env.engine->sweep_local(_sweep, sweep_budget, [&](const tcp::handle& h, const tcp::conn& c) {
         if (c.st == tcp::state::established && !c.has(tcp::cf_app_closed)) {
-            _in_flight--;
+            in_flight_add(-1);
             _ctr.inc(ctr::hold_ended);
             _env.engine->close(h);
         }

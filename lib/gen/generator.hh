@@ -24,8 +24,8 @@
 // cost nothing here: stop() finds them by sweeping the engine's pool).
 //
 // config::share() splits a whole run's config over lcores (rate,
-// concurrency and total, remainders to the first lcores); an lcore whose
-// share of connections or concurrency is zero is idle, which is valid.
+// concurrency and total); lcores with nothing to do get an idle share, which
+// is valid (fg-loadgen -l 0-1 --connections 1).
 #pragma once
 
 #include <cstdint>
@@ -74,6 +74,7 @@ bool parse_close_mode(std::string_view s, close_mode& out);
     X(hold_ended, "held connections closed with FIN when their hold time ran out or at stop")                      \
     X(held_lost, "held connections the peer reset or closed first")                                               \
     X(failed, "connections that ended before ESTABLISHED: refused, timed out, unreachable")                       \
+    X(ended_in_exchange, "connections that ended before the close mode took them: the stream app's exchange ended") \
     X(released, "4-tuples given back to the free lists (the engine freed their blocks)")                          \
     X(arp_waits, "polls that held back a target's connections: its next hop's ARP queue was full")
 
@@ -107,9 +108,11 @@ struct config {
     std::vector<uint16_t> reserved_ports; // never used (ip_local_reserved_ports)
 
     bool enabled() const { return cps > 0 && !targets.empty(); }
-    // Lcore i's share of n: cps / n; total and concurrency split with the
-    // remainder to the first lcores. A share of 0 connections (or of a
-    // non-zero concurrency) makes the lcore idle: cps 0.
+    // Lcore i's share over n lcores: the rate, the connections and the
+    // concurrency split as evenly as whole numbers allow, over as many
+    // lcores as there are connections (and concurrency slots) to give out;
+    // lcores beyond that get an idle share (no targets, cps 0). The shares
+    // add up to the whole exactly (the rate to within rounding).
     config share(uint16_t n, uint16_t i) const;
 };
 
@@ -141,12 +144,12 @@ public:
     // Returns how many connections it tried (0: idle).
     uint32_t poll(uint64_t now_ns);
     // No more connections; held ones are closed with FIN by the next polls.
-    void stop() { _stopped = true; }
-    bool stopped() const { return _stopped; }
+    void stop() { __atomic_store_n(&_stopped, true, __ATOMIC_RELEASE); }
+    bool stopped() const { return __atomic_load_n(&_stopped, __ATOMIC_ACQUIRE); }
     // Every connection tried (or stopped) and none still in flight.
     bool done() const;
-    uint32_t in_flight() const { return _in_flight; }
-    uint64_t tries() const { return _tries; }
+    uint32_t in_flight() const { return __atomic_load_n(&_in_flight, __ATOMIC_RELAXED); }
+    uint64_t tries() const { return __atomic_load_n(&_tries, __ATOMIC_ACQUIRE); }
     const counters& ctrs() const { return _ctr; }
     const config& cfg() const { return _cfg; }
     // Bytes of memory the generator holds per lcore (pair rings as faulted
@@ -180,6 +183,7 @@ private:
     void on_event(const tcp::event& e);
     void on_established(const tcp::event& e);
     bool arp_room(target& tg);
+    void in_flight_add(int32_t d) { __atomic_store_n(&_in_flight, uint32_t(int32_t(_in_flight) + d), __ATOMIC_RELAXED); }
     void end_holds();
     void sweep_held();
     void hold_push(const held& h);

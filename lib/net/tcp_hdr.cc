@@ -10,7 +10,7 @@ namespace fg::net {
 
 uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte_ether_addr& dst_mac,
                           const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
-                          const tcp_options* opts, cksum_mode mode)
+                          const tcp_options* opts, cksum_mode mode, uint32_t payload_len)
 {
     // Copy every argument that may live in `buf` before writing to it.
     const rte_ether_addr smac = src_mac;
@@ -30,7 +30,7 @@ uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte
         opt_len = write_tcp_options(reinterpret_cast<uint8_t*>(tcp + 1), o);
     }
     const uint32_t tcp_len = uint32_t(sizeof(rte_tcp_hdr)) + opt_len;
-    write_ipv4_hdr(ip, uint16_t(ipv4_hdr_len + tcp_len), IPPROTO_TCP, tup.laddr, tup.raddr);
+    write_ipv4_hdr(ip, uint16_t(ipv4_hdr_len + tcp_len + payload_len), IPPROTO_TCP, tup.laddr, tup.raddr);
 
     tcp->src_port = tup.lport;
     tcp->dst_port = tup.rport;
@@ -46,7 +46,7 @@ uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte
     } else {
         set_tcp_phdr_cksum(ip, tcp);
     }
-    return eth_hdr_len + ipv4_hdr_len + tcp_len;
+    return eth_hdr_len + ipv4_hdr_len + tcp_len + payload_len;
 }
 
 uint32_t make_tcp_reset_for(uint8_t* buf, const pkt_info& in, const rte_ether_addr& src_mac,

@@ -1,4 +1,4 @@
-// Building TCP segments (Ethernet + IPv4 + TCP header + options, no payload)
+// Building TCP segments (Ethernet + IPv4 + TCP header + options, payload placed by the caller)
 // on DPDK's rte_tcp_hdr: SYN, SYN-ACK, ACK, RST, FIN. The handshake path builds
 // the SYN-ACK in the received SYN's own mbuf, so every builder first copies
 // what it needs from its arguments and only then writes: arguments may point
@@ -32,13 +32,16 @@ inline uint32_t tcp_segment_len(const tcp_options* opts)
     return uint32_t(sizeof(rte_ether_hdr)) + 20 + 20 + (opts != nullptr ? tcp_options_len(*opts) : 0);
 }
 
-// Writes a TCP segment without payload. `t` is our view of the connection: IP
-// source t.laddr, destination t.raddr, TCP ports t.lport -> t.rport. seq/ack/
-// window in host order; flags are RTE_TCP_*_FLAG bits; opts may be null. IP
-// header: IHL 5, DF, TTL 64, ID 0. Returns the frame length.
+// Writes a TCP segment. `t` is our view of the connection: IP source t.laddr,
+// destination t.raddr, TCP ports t.lport -> t.rport. seq/ack/window in host
+// order; flags are RTE_TCP_*_FLAG bits; opts may be null. IP header: IHL 5,
+// DF, TTL 64, ID 0. A segment with payload (the data path) has its
+// `payload_len` bytes already in place right after the header, at
+// buf + tcp_segment_len(opts): lengths and checksums cover them. Returns the
+// frame length (header + payload).
 uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte_ether_addr& dst_mac,
                           const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
-                          const tcp_options* opts, cksum_mode mode);
+                          const tcp_options* opts, cksum_mode mode, uint32_t payload_len = 0);
 
 // The reset RFC 9293 3.10.7.1 sends for an unacceptable segment `in` (as
 // classified): if `in` has ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0>

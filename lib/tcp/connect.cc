@@ -101,13 +101,37 @@ void engine::post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_
     fill_event(e, c, t, err);
     e.rtt_us = rtt_us;
     if (c.spare & af_local) {
-        post_local(e);
+        post_for_local(c, e);
         return;
     }
     e.user = c.has(cf_passive) ? 0 : _active->user[slot_of(c)]; // passive: a listener's connection, no connect()
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
         _ctr.inc(ctr::event_ring_full);
     }
+}
+
+void engine::post_for_local(const conn& cc, event& e)
+{
+    conn& c = const_cast<conn&>(cc); // the engine's own block
+    if (c.spare & af_told) {
+        return; // it already heard how the connection ended
+    }
+    if (c.spare & af_pending) {
+        e.opts = uint8_t(e.opts | ev_pending);
+        c.spare = uint16_t(c.spare & ~af_pending);
+    }
+    switch (e.type) {
+    case event_type::refused:
+    case event_type::timed_out:
+    case event_type::unreachable:
+    case event_type::reset:
+    case event_type::closed:
+        c.spare = uint16_t(c.spare | af_told);
+        break;
+    default:
+        break;
+    }
+    post_local(e);
 }
 
 void engine::post_local(const event& e)
@@ -322,7 +346,7 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open
     c.st = state::syn_sent;
     c.set_wscale(0, _cfg.opts.window_scaling ? std::min(_cfg.opts.rcv_wscale, max_wscale) : 0);
     if (local != nullptr) {
-        c.spare = af_local;
+        c.spare = uint16_t(af_local | af_pending);
         c.listener = local->tag; // comes back in every event's listener_ref
     } else {
         a.user[slot] = user;

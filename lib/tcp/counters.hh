@@ -86,6 +86,20 @@
     X(time_wait_dropped, "segments consumed in TIME-WAIT without reply (in-window ACK, stray or PAWS-old RST)")    \
     X(time_wait_killed, "TIME-WAIT entries freed by an RST (Linux tcp_rfc1337=0)")                                 \
     X(time_wait_syn, "new SYNs to a TIME-WAIT 4-tuple handed to a listener (Linux TCP_TW_SYN)")                    \
+    /* ---- data path (data.cc, send.cc): connections an app serves ---- */                                        \
+    X(streams_opened, "connections handed to an app on the lcore (stream.hh) when ESTABLISHED")                    \
+    X(data_segments_sent, "segments carrying payload sent, first transmissions")                                   \
+    X(data_bytes_sent, "payload bytes sent, first transmissions")                                                  \
+    X(data_retransmits, "segments sent again (RTO, or a partial ACK after one)")                                   \
+    X(rto_expired, "retransmission timeouts of data or FIN on a stream (RFC 6298 5.4-5.6)")                        \
+    X(partial_ack_retransmits, "holes sent again at once on a partial ACK after an RTO (RFC 6582 3.2)")           \
+    X(data_timeouts, "streams dropped after data_retries RTOs without progress (Linux tcp_retries2)")              \
+    X(window_probes, "zero-window probes <SEQ=SND.UNA-1> sent")                                                    \
+    X(rx_bytes_delivered, "in-order payload bytes the app consumed")                                              \
+    X(rx_bytes_deferred, "in-order payload bytes the app left (not ACKed: the peer sends them again)")             \
+    X(rx_out_of_order, "segments beyond RCV.NXT: payload dropped, duplicate ACK sent (the peer resends)")          \
+    X(rx_after_fin, "payload after the peer's FIN: dropped")                                                       \
+    X(stream_send_refused, "stream::send() refused: another template in flight, 255 queued, or closing")          \
     /* ---- close (close.cc, established.cc, active_close.cc) ---- */                                              \
     X(fin_sent, "FINs sent, first transmissions")                                                                   \
     X(fin_retransmits, "FINs sent again by the retransmit timer")                                                  \

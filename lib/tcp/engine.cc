@@ -39,6 +39,7 @@ static_assert(n_states == 10, "one dispatch entry per state");
 engine::~engine()
 {
     fini_active();
+    fini_data();
 }
 
 bool engine::init(const engine_config& cfg, uint32_t now_ms, std::string& error)
@@ -83,7 +84,7 @@ bool engine::init(const engine_config& cfg, uint32_t now_ms, std::string& error)
     _now_ms = now_ms;
     _rst_limit = rate_limit{_cfg.rst_per_s, _cfg.rst_burst, _cfg.rst_burst, now_ms};
     _challenge_limit = rate_limit{_cfg.challenge_ack_per_s, _cfg.challenge_ack_per_s, _cfg.challenge_ack_per_s, now_ms};
-    return init_active(error);
+    return init_data(error) && init_active(error);
 }
 
 // ---- input ------------------------------------------------------------------
@@ -141,6 +142,10 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
 void engine::on_conn(uint32_t slot, rte_mbuf* m, const net::pkt_info& pi)
 {
     conn& c = at(slot);
+    if (is_stream(slot)) {
+        on_stream(c, slot, m, pi); // a served connection (data.cc)
+        return;
+    }
     const handler h = dispatch[unsigned(c.st)];
     (this->*h)(c, slot, m, pi);
 }
@@ -173,15 +178,25 @@ uint32_t engine::new_conn(const tuple4& t, bool* exists)
         return UINT32_MAX;
     }
     at(slot).tuple = t; // pool::alloc() zero-filled the block: timer link unarmed, state closed
+    if (_xfer != nullptr) {
+        _xfer[slot] = xfer{}; // no data path until an app takes it (open_stream)
+    }
     return slot;
 }
 
 void engine::free_conn(conn& c, uint32_t slot)
 {
+    if (FG_UNLIKELY(_xfer != nullptr) && _xfer[slot].on() && !(_xfer[slot].xf & xf_ended)) {
+        end_stream(c, slot, stream_end::aborted); // data.cc ends streams with their reason; this catches the rest
+    }
     if (c.spare & af_local) {
-        // The local application learns that the 4-tuple is free again.
+        // The local application learns that the 4-tuple is free again (and,
+        // if nothing told it before, that the connection is gone).
         event e;
         fill_event(e, c, event_type::released, 0);
+        if (c.spare & af_pending) {
+            e.opts = uint8_t(e.opts | ev_pending);
+        }
         post_local(e);
     }
     _wheel.cancel(slot);
@@ -247,6 +262,9 @@ void engine::fill_event(event& e, const conn& c, event_type t, int32_t error) co
     if (c.has(cf_app_closed)) {
         e.opts = uint8_t(e.opts | ev_app_closed);
     }
+    if (c.has(cf_fin_rcvd)) {
+        e.opts = uint8_t(e.opts | ev_peer_closed);
+    }
 }
 
 void engine::post_event(const conn& c, event_type t, int32_t error)
@@ -257,7 +275,7 @@ void engine::post_event(const conn& c, event_type t, int32_t error)
     event e;
     fill_event(e, c, t, error);
     if (c.spare & af_local) {
-        post_local(e);
+        post_for_local(c, e);
         return;
     }
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
@@ -284,6 +302,10 @@ void engine::tick(uint32_t now_ms)
 void engine::on_timer(uint32_t slot)
 {
     conn& c = at(slot);
+    if (is_stream(slot)) {
+        on_stream_timer(c, slot); // send.cc
+        return;
+    }
     switch (c.st) {
     case state::syn_received:
         on_synack_timer(c, slot);

@@ -15,10 +15,13 @@
 // the active side: connect.cc, synsent.cc, active_close.cc (FIN-WAIT-1/2,
 // CLOSING, TIME-WAIT).
 //
-// Scope: handshakes and closes. Payload is not delivered: a data segment on a
-// synchronized connection is ACKed (rcv_nxt advances when it is in order) and
-// its bytes are discarded and counted (payload_bytes_discarded). We never
-// send data, so SND.NXT only moves for SYN and FIN.
+// Scope: handshakes and closes; and, for connections an application on the
+// lcore serves (stream.hh: generator connections with an active_app,
+// listeners with accept_action::serve), a bounded data path -- payload from
+// shared templates, in-order receive, RFC 6298 retransmission (data.cc,
+// send.cc). On every other connection payload is not delivered: a data
+// segment is ACKed (rcv_nxt advances when it is in order) and its bytes are
+// discarded and counted (payload_bytes_discarded), and we send no data.
 //
 // Events to application threads are 48-byte `event`s: accepted connections
 // go to their listener's accept ring, everything else to this lcore's event
@@ -35,6 +38,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "base/mem.hh"
 #include "base/pktio.hh"
 #include "base/tuple.hh"
 #include "net/classify.hh"
@@ -46,6 +50,7 @@
 #include "tcp/isn.hh"
 #include "tcp/listener.hh"
 #include "tcp/negotiate.hh"
+#include "tcp/stream.hh"
 #include "tcp/syncookie.hh"
 #include "timer/wheel.hh"
 
@@ -90,6 +95,8 @@ enum event_opt : uint8_t {
     ev_wscale = 1u << 2, // window scaling on (snd_wscale / rcv_wscale meaningful)
     ev_cookie = 1u << 3, // the connection came from a SYN cookie
     ev_app_closed = 1u << 4, // the application had already called close() (or abort()) on it
+    ev_peer_closed = 1u << 5, // the peer's FIN was already accepted (CLOSE-WAIT or later)
+    ev_pending = 1u << 6,     // local connections: the first event of the connection (its open is answered)
 };
 
 struct event {
@@ -156,6 +163,16 @@ struct engine_config {
     const route::route_table* routes = nullptr;       // active side: route and source address
     route::neigh_table* neigh = nullptr;              // active side: this lcore's ARP table
     const active_config* active = nullptr;            // active side's options (connect.hh); null: defaults
+
+    // The data path (stream.hh): apps run on this lcore, one object each,
+    // owned by the caller; templates they send (ids are 1-based: templates[id - 1]).
+    stream_app* active_app = nullptr;        // generator connections (null: handshakes only)
+    stream_app* passive_app = nullptr;       // connections of listeners with accept_action::serve
+    const tx_template* templates = nullptr;
+    uint32_t n_templates = 0;                // at most 255
+    uint32_t rto_min_ms = 200;               // Linux TCP_RTO_MIN: the floor of a data RTO (RFC 6298 says 1 s)
+    uint8_t data_retries = 15;               // Linux tcp_retries2: RTOs without progress before dropping
+    uint8_t init_cwnd = 10;                  // RFC 6928 initial window, segments: also the most in flight
 
     rte_ring* event_ring = nullptr;     // SP/MC ring of `event` to application threads (null: events dropped)
     pkt_out* out = nullptr;             // this lcore's tx batch (its pool also gives new frames)
@@ -306,6 +323,53 @@ private:
         rte_pktmbuf_free(m);
     }
 
+    // ---- data path (data.cc: input, ACKs, states; send.cc: output, timers) ----
+    friend class stream;
+    bool init_data(std::string& error); // xfer blocks when an app is configured
+    void fini_data();
+    bool is_stream(uint32_t slot) const { return _xfer != nullptr && _xfer[slot].on(); }
+    stream_app* app_of(const conn& c) const { return c.has(cf_passive) ? _cfg.passive_app : _cfg.active_app; }
+    const tx_template& tmpl(uint8_t id) const { return _cfg.templates[id - 1]; }
+    uint32_t data_end(const xfer& x) const
+    {
+        return x.count == 0 ? x.tstart : x.tstart + uint32_t(x.count) * tmpl(x.tmpl).len;
+    }
+    bool fin_sent(const conn& c, const xfer& x) const { return (x.xf & xf_fin) && c.snd_nxt == data_end(x) + 1; }
+    // The connection just reached ESTABLISHED and an app takes it: set up
+    // its xfer, tell the app (which may send at once). m: a frame to re-use
+    // for the first segment (or the ACK), pi: its payload to deliver (the
+    // third ACK may carry the request), or null.
+    void open_stream(conn& c, uint32_t slot, uint32_t rtt_us, rte_mbuf* m, const net::pkt_info* pi);
+    // Passive hook (synrecv.cc, listen.cc): the listener serves its
+    // connections with passive_app. False: not a served listener, nothing done.
+    bool serve_accepted(const listener& l, conn& c, uint32_t slot, uint32_t rtt_us, rte_mbuf* m,
+                        const net::pkt_info& pi);
+    void on_stream(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    void on_stream_timer(conn& c, uint32_t slot);
+    // Seventh and eighth steps on a stream (text, FIN), then settle().
+    void stream_segment(stream& s, rte_mbuf* m, const net::pkt_info& pi);
+    // The new in-order bytes of m to the app; RCV.NXT moves over what it took.
+    void deliver(stream& s, rte_mbuf* m, const net::pkt_info& pi);
+    // ACK processing for our data: SND.UNA moved from una0 (or not).
+    void stream_acked(conn& c, uint32_t slot, xfer& x, uint32_t una0, rte_mbuf* m, const net::pkt_info& pi);
+    // After input or a callback: what the app asked (abort, finish), new
+    // data and FIN within the windows, else the ACK `need_ack` says. Consumes m.
+    void settle(stream& s, rte_mbuf* m, bool need_ack);
+    // New data (and the FIN) within the windows; re-uses m for the first
+    // segment (m becomes null). Returns the segments sent.
+    uint32_t push_data(conn& c, uint32_t slot, xfer& x, rte_mbuf*& m);
+    // One segment from `seq`: data from the template (up to one MSS), or the
+    // FIN if seq is the FIN's; m re-used or null.
+    uint32_t send_data_at(conn& c, const xfer& x, uint32_t seq, rte_mbuf* m);
+    uint16_t smss(const conn& c) const; // payload bytes per segment
+    // Arms the connection's one timer: RTO (backed off) while something is in
+    // flight or the window is zero, else the app's deadline, else nothing.
+    void arm_stream(conn& c, uint32_t slot, xfer& x);
+    uint32_t rto_ms(const xfer& x) const;
+    void rtt_sample(xfer& x, uint32_t us);
+    // The app's last callback, then what ending means for the generator.
+    void end_stream(conn& c, uint32_t slot, stream_end why);
+
     // ---- active side (connect.cc, synsent.cc, active_close.cc) ----
     bool init_active(std::string& error); // called last by init()
     void fini_active();                   // called by ~engine()
@@ -346,7 +410,10 @@ private:
     void on_syn_timer(conn& c, uint32_t slot);
     // active_close.cc
     void enter_time_wait(conn& c, uint32_t slot);
-    // Local application events (see set_local_sink).
+    // Local application events (see set_local_sink): post_for_local() keeps
+    // the per-connection order (ev_pending on the first, nothing after a
+    // terminal one); post_local() queues.
+    void post_for_local(const conn& c, event& e);
     void post_local(const event& e);
     void deliver_local();
 
@@ -366,14 +433,25 @@ public:
     // through `sink` instead of the event ring. Events are queued and
     // delivered at safe points (after each segment, timer expiry or command
     // has been handled completely), so the sink may call open_local(),
-    // close() and abort() from inside the callback. Such connections also
-    // get a `released` event when their block is freed (after TIME-WAIT,
-    // an RST, a failure...): from then on their 4-tuple is free again.
+    // close() and abort() from inside the callback.
+    //
+    // Per connection the sink hears, in order: `established` (after the
+    // handshake -- or, with an active stream app, after its exchange
+    // finished: ev_peer_closed if the peer closed meanwhile), or one event
+    // saying how it ended before that (refused, timed_out, unreachable,
+    // reset, closed); the first event carries ev_pending. After
+    // `established`: peer_closed, then reset or closed as the connection
+    // ends. Last, always, `released` when the block is freed (after
+    // TIME-WAIT, an RST, a failure): its 4-tuple is free again. Nothing is
+    // heard twice. `closes_on_finish`: the app closes (RST or FIN) every
+    // connection a stream hands back at once, so the last segment of the
+    // exchange need not be ACKed on its own.
     using local_sink = void (*)(void* ctx, const event& e);
-    void set_local_sink(local_sink fn, void* ctx)
+    void set_local_sink(local_sink fn, void* ctx, bool closes_on_finish = false)
     {
         _sink = fn;
         _sink_ctx = ctx;
+        _sink_closes = closes_on_finish;
     }
     // Active open of a fully given 4-tuple (t.laddr/t.lport ours, owned by
     // this lcore under the steering function: the caller guarantees it) with
@@ -460,8 +538,12 @@ private:
     static constexpr uint32_t local_queue = 64;
     local_sink _sink = nullptr;
     void* _sink_ctx = nullptr;
+    bool _sink_closes = false;
     uint32_t _local_n = 0;
     event _local[local_queue];
+    xfer* _xfer = nullptr;           // per slot, beside the pool (stream.hh); null: no data path
+    huge_region _xfer_mem;
+    uint32_t _frame_room = 0;        // bytes a tx frame can hold (mbuf data room)
 };
 
 } // namespace fg::tcp

@@ -213,6 +213,9 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi)
     }
     _ctr.inc(ctr::cookies_accepted);
     _ctr.inc(ctr::accepted);
+    if (serve_accepted(l, c, slot, 0, m, pi)) {
+        return; // served on the lcore: the data path (data.cc) took the segment
+    }
     if (pi.payload_len != 0 || (pi.tcp_flags & th_fin)) {
         if (data_and_fin(c, m, pi)) {
             peer_fin(c, slot);
@@ -224,7 +227,7 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi)
 
 bool engine::enqueue_accept(listener& l, conn& c, uint32_t rtt_us)
 {
-    if (l.options().on_accept == accept_action::hold) {
+    if (l.options().on_accept == accept_action::hold || l.options().on_accept == accept_action::serve) {
         c.set(cf_auto);
         return true;
     }

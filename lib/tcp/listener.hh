@@ -54,6 +54,8 @@ enum class accept_action : uint8_t {
     hold,  // kept by the lcore, no application involved: a peer FIN is answered with our FIN
            // at once (an application that closes on EOF), an RST frees it. For responders
            // and load tests, where a ring message per connection costs too much.
+    serve, // kept by the lcore and served there by the engine's passive_app (stream.hh: an
+           // HTTP server); like hold when the engine has no passive_app.
 };
 
 struct listen_options {

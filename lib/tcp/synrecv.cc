@@ -118,6 +118,9 @@ void engine::on_syn_received(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt
     c.st = state::established;
     c.retries = 0;
     _ctr.inc(ctr::accepted);
+    if (serve_accepted(*l, c, slot, rtt_us, m, pi)) {
+        return; // served on the lcore: the data path (data.cc) took the segment
+    }
     // The third ACK may carry data (and even FIN): process it as ESTABLISHED.
     if (pi.payload_len != 0 || (f & th_fin)) {
         if (data_and_fin(c, m, pi)) {

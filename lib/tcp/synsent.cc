@@ -220,6 +220,17 @@ void engine::active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_f
     if (!retransmitted) {
         _active->rtt.record(rtt_us);
     }
+    if ((c.spare & af_local) && _cfg.active_app != nullptr) {
+        // The local application's stream app has an exchange to run first
+        // (data.cc): its first segment carries the ACK of the SYN-ACK. The
+        // `established` event follows when the stream finishes.
+        if (!send_final_ack) {
+            rte_pktmbuf_free(m);
+            m = nullptr;
+        }
+        open_stream(c, slot, retransmitted ? 0 : rtt_us, m, nullptr);
+        return;
+    }
     if (send_final_ack) {
         send_ack(c, m);
     } else {

@@ -458,38 +458,5 @@ TEST_F(generator, BadConfigIsRefused)
     EXPECT_FALSE(gen::generator().init(g, gen::env{eng.get(), g_routes, nullptr, &steer, 1}, err)); // lcore 1 of 1
 }
 
-// ---- the per-lcore split ----
-
-TEST(gen_share, SplitsRateTotalAndConcurrencyWithIdleLcores)
-{
-    gen::config c;
-    c.targets = {tuple4{0, 1, 0, 1}};
-    c.cps = 1000;
-    c.total = 1;
-    gen::config a = c.share(2, 0);
-    gen::config b = c.share(2, 1);
-    EXPECT_EQ(a.total, 1u);
-    EXPECT_DOUBLE_EQ(a.cps, 500);
-    EXPECT_TRUE(a.enabled());
-    EXPECT_FALSE(b.enabled()); // nothing to do: idle, not unlimited
-    c.total = 7;
-    c.concurrency = 3;
-    uint64_t total = 0;
-    uint32_t conc = 0;
-    for (uint16_t i = 0; i < 4; i++) {
-        const gen::config s = c.share(4, i);
-        total += s.total;
-        conc += s.concurrency;
-        EXPECT_EQ(s.enabled(), i < 3) << i; // lcore 3 gets no concurrency: idle
-    }
-    EXPECT_EQ(total, 7u);
-    EXPECT_EQ(conc, 3u);
-    c.total = 0; // unlimited stays unlimited on every lcore
-    c.concurrency = 0;
-    EXPECT_EQ(c.share(3, 2).total, 0u);
-    EXPECT_EQ(c.share(3, 2).concurrency, 0u);
-    EXPECT_TRUE(c.share(3, 2).enabled());
-}
-
 } // namespace
 } // namespace fg::tcp::atest
