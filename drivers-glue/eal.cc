@@ -5,6 +5,9 @@
 #include <cstring>
 #include <fstream>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 
@@ -21,6 +24,9 @@ unsigned free_hugepages_2m()
 }
 
 namespace {
+cpu_set_t g_startup_cpus;
+bool g_have_startup_cpus = false;
+
 bool has_arg(const std::vector<std::string>& a, const char* name)
 {
     for (const auto& s : a) {
@@ -81,6 +87,9 @@ eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
     } else {
         r.hugepages = true;
     }
+    if (!g_have_startup_cpus) {
+        g_have_startup_cpus = sched_getaffinity(0, sizeof(g_startup_cpus), &g_startup_cpus) == 0;
+    }
     std::vector<char*> cargs;
     for (auto& s : a) {
         cargs.push_back(s.data());
@@ -98,5 +107,12 @@ eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
 }
 
 void eal_stop() { rte_eal_cleanup(); }
+
+void unpin_this_thread()
+{
+    if (g_have_startup_cpus) {
+        pthread_setaffinity_np(pthread_self(), sizeof(g_startup_cpus), &g_startup_cpus);
+    }
+}
 
 } // namespace fg::glue

@@ -31,4 +31,10 @@ unsigned free_hugepages_2m();
 
 void eal_stop();
 
+// Lets the calling thread run on every CPU the process could use before EAL
+// pinned its threads: control threads (stats, capture writer, application
+// threads) created by the main lcore's thread would otherwise share its CPU
+// with its polling loop.
+void unpin_this_thread();
+
 } // namespace fg::glue

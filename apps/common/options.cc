@@ -1,11 +1,15 @@
 #include "common/options.hh"
 
+#include <cstdio>
+
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 
 #include <rte_cfgfile.h>
 #include <rte_ethdev.h>
+
+#include "common/report.hh"
 
 namespace fg::apps {
 
@@ -152,6 +156,25 @@ std::vector<option> common_option_rows(common_options& o)
                  [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 3600, o.stats_interval_s, e); }});
     r.push_back({"json", true, "FILE  write the final counters as one JSON object", [&o](std::string_view v, std::string&) {
                      o.json_path = std::string(v);
+                     return true;
+                 }});
+    r.push_back({"pcap", true, "FILE  write a pcapng capture of what the lcores receive and send (tshark, Wireshark)",
+                 [&o](std::string_view v, std::string& e) {
+                     if (v.empty()) {
+                         e = "needs a file name";
+                         return false;
+                     }
+                     o.pcap_path = std::string(v);
+                     return true;
+                 }});
+    r.push_back(u64_option("pcap-snaplen", "BYTES  bytes kept of each captured frame; default 65535", 14, 65535,
+                           [&o](uint64_t x) { o.pcap_snaplen = uint32_t(x); }));
+    r.push_back({"pcap-max-mb", true, "MB  stop writing the capture at this size (frames beyond it are counted); default: no bound",
+                 [&o](std::string_view v, std::string& e) { return parse_double(v, 0.001, 1e7, o.pcap_max_mb, e); }});
+    r.push_back({"pcap-lcores", true, "LIST  EAL lcores whose queues are captured, e.g. 0,2-3; default all",
+                 [&o](std::string_view v, std::string& e) { return parse_id_list(v, RTE_MAX_LCORE - 1, o.pcap_lcores, e); }});
+    r.push_back({"version", false, "print the version and exit", [&o](std::string_view, std::string&) {
+                     o.version = true;
                      return true;
                  }});
     r.push_back({"help", false, "this text", [&o](std::string_view, std::string&) {
@@ -304,6 +327,78 @@ std::string usage(const std::string& app, const std::string& what, const std::ve
         s += "  --" + r.name + (r.has_value ? " " : "  ") + r.help + "\n";
     }
     return s;
+}
+
+bool parse_id_list(std::string_view v, unsigned max, std::vector<unsigned>& out, std::string& error)
+{
+    out.clear();
+    while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        const std::string_view item = v.substr(0, comma);
+        const std::size_t dash = item.find('-');
+        uint64_t a = 0;
+        uint64_t b = 0;
+        if (!parse_u64(item.substr(0, dash), 0, max, a, error) ||
+            (dash != std::string_view::npos && !parse_u64(item.substr(dash + 1), 0, max, b, error))) {
+            return false;
+        }
+        if (dash == std::string_view::npos) {
+            b = a;
+        }
+        if (a > b) {
+            error = "range " + std::string(item) + " runs backwards";
+            return false;
+        }
+        for (uint64_t x = a; x <= b; x++) {
+            out.push_back(unsigned(x));
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        v.remove_prefix(comma + 1);
+    }
+    if (out.empty()) {
+        error = "empty list";
+        return false;
+    }
+    return true;
+}
+
+int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
+               const common_options& co, int argc, char** argv)
+{
+    // `app --help` / `app --version` without "--": EAL would take them as its own.
+    bool dashes = false;
+    for (int i = 1; i < argc; i++) {
+        dashes = dashes || std::string_view(argv[i]) == "--";
+    }
+    if (!dashes) {
+        for (int i = 1; i < argc; i++) {
+            const std::string_view a = argv[i];
+            if (a == "--help" || a == "-h") {
+                std::printf("%s", usage(app, what, rows).c_str());
+                return 0;
+            }
+            if (a == "--version") {
+                std::printf("%s %s\n", app.c_str(), version());
+                return 0;
+            }
+        }
+    }
+    std::string err;
+    if (!parse(rows, app_args(argc, argv), err)) {
+        std::fprintf(stderr, "%s: %s\n", app.c_str(), err.c_str());
+        return 2;
+    }
+    if (co.help) {
+        std::printf("%s", usage(app, what, rows).c_str());
+        return 0;
+    }
+    if (co.version) {
+        std::printf("%s %s\n", app.c_str(), version());
+        return 0;
+    }
+    return -1;
 }
 
 bool resolve_port(const std::string& port, uint16_t& port_id, std::string& error)

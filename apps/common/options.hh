@@ -38,7 +38,12 @@ struct common_options {
     double stats_interval_s = 1;     // per-second stats line; 0: none
     std::string json_path;           // final counters as one JSON object
     std::vector<uint32_t> resolve;   // neighbours to resolve by ARP (reported in the JSON)
+    std::string pcap_path;           // --pcap: pcapng capture of what the lcores receive and send
+    uint32_t pcap_snaplen = 65535;   // bytes kept of each frame
+    double pcap_max_mb = 0;          // file size bound; 0: none
+    std::vector<unsigned> pcap_lcores; // EAL lcore ids to capture on; empty: all
     bool help = false;
+    bool version = false;
 };
 
 // Rows for common_options, to be extended by each app.
@@ -56,6 +61,15 @@ bool parse(const std::vector<option>& rows, const std::vector<std::string>& args
 
 // Help text listing every row.
 std::string usage(const std::string& app, const std::string& what, const std::vector<option>& rows);
+
+// The start of every app's main(): parses the app's part of argv; prints
+// --help or --version. Returns -1 to go on, else the exit status (0 after
+// --help / --version, 2 with a message on stderr for a bad option).
+int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
+               const common_options& co, int argc, char** argv);
+
+// A list of whole numbers and ranges, e.g. "0,2-3" (EAL lcore ids).
+bool parse_id_list(std::string_view v, unsigned max, std::vector<unsigned>& out, std::string& error);
 
 // Value parsers with option-named errors.
 bool parse_u64(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& out, std::string& error);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -18,14 +19,18 @@ namespace fg::apps {
 
 namespace {
 std::atomic<bool> g_stop{false};
+std::atomic<unsigned> g_signals{0};
 std::atomic<bool> g_lcores_running{false};
 
 void on_signal(int sig)
 {
+    // The first signal stops the run, the second ends draining, a third
+    // ends the process the default way (a teardown that hangs can still be
+    // interrupted).
     g_stop.store(true);
-    // A second signal ends the process the default way (a teardown that hangs
-    // can still be interrupted).
-    std::signal(sig, SIG_DFL);
+    if (g_signals.fetch_add(1) + 1 >= 2) {
+        std::signal(sig, SIG_DFL);
+    }
 }
 
 // The stacks that poll one lcore.
@@ -76,21 +81,33 @@ double run(const std::vector<core::stack*>& stacks, const run_options& ro)
     }
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    double ran = 0; // the run proper, draining excluded
     std::thread ctl([&] {
+        glue::unpin_this_thread();
+        auto print = [](const std::string& line) {
+            if (!line.empty()) {
+                std::fprintf(stdout, "%s\n", line.c_str());
+                std::fflush(stdout);
+            }
+        };
         double next = ro.stats_interval_s > 0 ? ro.stats_interval_s : 1e300;
+        double next_second = 1;
         while (!g_stop.load()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
             const double e = elapsed();
+            if (e >= next_second && (ro.duration_s <= 0 || next_second < ro.duration_s)) {
+                // Late (a loaded machine) is still one sample: its rates are per elapsed second.
+                if (ro.every_second) {
+                    ro.every_second(e);
+                }
+                next_second = std::floor(e) + 1;
+            }
             if (ro.duration_s > 0 && e >= ro.duration_s) {
                 break;
             }
             if (e >= next) {
                 if (ro.stats_line) {
-                    const std::string line = ro.stats_line(e, ro.stats_interval_s);
-                    if (!line.empty()) {
-                        std::fprintf(stdout, "%s\n", line.c_str());
-                        std::fflush(stdout);
-                    }
+                    print(ro.stats_line(e, ro.stats_interval_s));
                 }
                 next += ro.stats_interval_s;
                 if (ro.done && ro.done(e)) {
@@ -103,6 +120,28 @@ double run(const std::vector<core::stack*>& stacks, const run_options& ro)
                 break;
             }
         }
+        ran = elapsed();
+        if (ro.drain_begin || ro.drained) {
+            if (ro.drain_begin) {
+                ro.drain_begin();
+            }
+            const auto d0 = std::chrono::steady_clock::now();
+            auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count(); };
+            const double iv = ro.stats_interval_s > 0 ? ro.stats_interval_s : 1;
+            double next_line = 0; // a line at once, then every interval
+            while (g_signals.load() < 2 && since() < ro.drain_s && !(ro.drained && ro.drained())) {
+                if (since() >= next_line) {
+                    if (ro.drain_line) {
+                        print(ro.drain_line(since()));
+                    }
+                    next_line += iv;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            if (ro.drain_line) {
+                print(ro.drain_line(since()));
+            }
+        }
         for (core::stack* st : stacks) {
             st->stop();
         }
@@ -113,7 +152,7 @@ double run(const std::vector<core::stack*>& stacks, const run_options& ro)
     ctl.join();
     rte_eal_mp_wait_lcore();
     g_lcores_running.store(false);
-    return elapsed();
+    return ran;
 }
 
 std::pair<std::vector<unsigned>, std::vector<unsigned>> split_lcores(const std::vector<unsigned>& lcores)
@@ -199,6 +238,15 @@ core::stack* runtime::add_stack(const core::stack_config& cfg, std::string& erro
     return p;
 }
 
+core::stack* runtime::add_port_stack(const common_options& co, core::stack_config& sc, std::string& error)
+{
+    if (!resolve_port(co.port, sc.port_id, error)) {
+        return nullptr;
+    }
+    apply_common(sc, co);
+    return add_stack(sc, error);
+}
+
 bool runtime::add_pair(pair_config pc, stack_pair& out, std::string& error)
 {
     if (pc.client.lcores.empty() && pc.server.lcores.empty()) {
@@ -254,126 +302,92 @@ void runtime::publish(core::stack& st, core::counter_source extra)
     _undo.push_back([s] { core::telemetry_unregister(s); });
 }
 
-double runtime::run(const run_options& ro) { return apps::run(_stacks, ro); }
-
-void json_object::key(const std::string& k)
+core::capture* runtime::capture(core::capture_config cfg, const std::vector<unsigned>& lcores, std::string& error)
 {
-    if (!_body.empty()) {
-        _body += ",";
-    }
-    _body += "\"" + k + "\":";
-}
-
-void json_object::add(const std::string& k, uint64_t v)
-{
-    key(k);
-    _body += std::to_string(v);
-}
-
-void json_object::add(const std::string& k, double v)
-{
-    key(k);
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.6g", v);
-    _body += buf;
-}
-
-void json_object::add(const std::string& k, const std::string& v)
-{
-    key(k);
-    _body += "\"";
-    for (char ch : v) {
-        if (ch == '"' || ch == '\\') {
-            _body += '\\';
+    std::vector<core::capture::queue_id> queues;
+    uint16_t mtu = 0;
+    for (core::stack* st : _stacks) {
+        mtu = std::max(mtu, st->config().mtu);
+        for (uint16_t i = 0; i < st->n_lcores(); i++) {
+            const unsigned id = st->lc(i).lcore_id;
+            if (lcores.empty() || std::find(lcores.begin(), lcores.end(), id) != lcores.end()) {
+                queues.push_back({st->config().port_id, i});
+            }
         }
-        _body += ch;
     }
-    _body += "\"";
+    if (queues.empty()) {
+        error = "--pcap-lcores: none of these lcores polls a port";
+        return nullptr;
+    }
+    cfg.max_frame = uint16_t(std::max<uint32_t>(cfg.max_frame, mtu + RTE_ETHER_HDR_LEN + 4u));
+    std::unique_ptr<core::capture> c = core::capture::open(cfg, queues, error);
+    if (!c) {
+        return nullptr;
+    }
+    core::capture* p = c.release();
+    _capture = p;
+    _undo.push_back([this, p] {
+        p->close();
+        _capture = nullptr;
+        delete p;
+    });
+    return p;
 }
 
-void json_object::add_raw(const std::string& k, const std::string& json)
+bool runtime::capture(const common_options& co, std::string& error)
 {
-    key(k);
-    _body += json;
+    if (co.pcap_path.empty()) {
+        return true;
+    }
+    core::capture_config cc;
+    cc.path = co.pcap_path;
+    cc.snaplen = co.pcap_snaplen;
+    cc.max_bytes = uint64_t(co.pcap_max_mb * 1024 * 1024);
+    return capture(cc, co.pcap_lcores, error) != nullptr;
 }
 
-bool json_object::write(const std::string& path, std::string& error) const
+std::string runtime::capture_summary() const
 {
-    std::ofstream f(path);
-    if (!f) {
-        error = "cannot write " + path;
-        return false;
+    if (_capture == nullptr) {
+        return "";
     }
-    f << str() << "\n";
-    return bool(f);
+    const core::capture_stats s = _capture->stats();
+    char b[512];
+    std::snprintf(b, sizeof(b),
+                  "pcap: %lu frames written to %s (%.1f MB), %lu not written (%lu: capture busy, %lu: over "
+                  "--pcap-max-mb, %lu: write errors)",
+                  (unsigned long)s.written, _capture->config().path.c_str(), double(s.bytes) / (1024.0 * 1024.0),
+                  (unsigned long)(s.lost_busy + s.lost_size + s.write_errors), (unsigned long)s.lost_busy,
+                  (unsigned long)s.lost_size, (unsigned long)s.write_errors);
+    return b;
 }
 
-void add_stack_counters(json_object& j, const core::stack& st)
+void runtime::add_capture(json_object& j) const
 {
-    for (unsigned i = 0; i < core::n_core_counters; i++) {
-        j.add(core::ctr_name(core::ctr(i)), st.core_total(core::ctr(i)));
+    if (_capture == nullptr) {
+        return;
     }
-    // Frames we do not speak (IPv6, UDP, ICMP other than echo, IP options) are
-    // "unsupported"; everything else the classifier refused is malformed.
-    uint64_t malformed = 0;
-    uint64_t unsupported = 0;
-    json_object drops;
-    for (unsigned i = 0; i < net::n_drops; i++) {
-        const auto d = net::drop(i);
-        const uint64_t v = st.drop_total(d);
-        const bool unsup = d == net::drop::unknown_ethertype || d == net::drop::unknown_l4 ||
-                           d == net::drop::icmp_unhandled || d == net::drop::ip_options;
-        (unsup ? unsupported : malformed) += v;
-        drops.add(net::drop_name(d), v);
-    }
-    j.add("dropped_malformed", malformed);
-    j.add("dropped_unsupported", unsupported);
-    j.add_raw("drops", drops.str());
-    const route::neigh_counters n = st.neigh_total();
-    json_object nj;
-#define FG_X(name, desc) nj.add(#name, n.name);
-    FG_FOREACH_NEIGH_COUNTER(FG_X)
-#undef FG_X
-    j.add_raw("neigh", nj.str());
+    const core::capture_stats s = _capture->stats();
+    json_object o;
+    o.add("file", _capture->config().path);
+    o.add("snaplen", uint64_t(_capture->config().snaplen));
+    o.add("max_bytes", _capture->config().max_bytes);
+    o.add("captured", s.captured);
+    o.add("written", s.written);
+    o.add("bytes", s.bytes);
+    o.add("not_written_busy", s.lost_busy);
+    o.add("not_written_size", s.lost_size);
+    o.add("write_errors", s.write_errors);
+    j.add_raw("pcap", o.str());
 }
 
-} // namespace fg::apps
-
-namespace fg::apps {
-
-void add_tcp_counters(json_object& j, const core::stack& st, const std::function<uint64_t(tcp::ctr)>& extra)
+double runtime::run(const run_options& ro)
 {
-    for (unsigned i = 0; i < tcp::n_counters; i++) {
-        const auto c = tcp::ctr(i);
-        j.add(tcp::counter_name(c), st.tcp_total(c) + (extra ? extra(c) : 0));
+    const double t = apps::run(_stacks, ro);
+    if (_capture != nullptr) {
+        _capture->close(); // the lcores stopped: the file is complete, its counts final
     }
-}
-
-core::counter_source tcp_telemetry(const core::stack& st)
-{
-    return [&st](const auto& add, int idx) {
-        for (unsigned i = 0; i < tcp::n_counters; i++) {
-            const auto c = tcp::ctr(i);
-            add(tcp::counter_name(c), idx < 0 ? st.tcp_total(c) : st.lc(uint16_t(idx)).tcp.counters()[c]);
-        }
-    };
-}
-
-void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs)
-{
-    json_object r;
-    for (uint32_t a : addrs) {
-        const auto v = st.neighbour(0, a);
-        std::string mac;
-        if (v && v->state != route::neigh_state::incomplete && v->state != route::neigh_state::failed &&
-            v->state != route::neigh_state::free) {
-            char buf[RTE_ETHER_ADDR_FMT_SIZE];
-            rte_ether_format_addr(buf, sizeof(buf), &v->mac);
-            mac = buf;
-        }
-        r.add(route::format_ipv4(a), mac);
-    }
-    j.add_raw("resolved", r.str());
+    return t;
 }
 
 void apply_common(core::stack_config& sc, const common_options& co)

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "common/options.hh"
+#include "common/report.hh"
+#include "core/capture.hh"
 #include "core/stack.hh"
 #include "core/telemetry.hh"
 #include "eal.hh"
@@ -43,9 +45,21 @@ struct run_options {
     std::function<bool(double elapsed_s)> done;
     // Polled every 10 ms on the stats thread: true = stop now (e.g. a bounded run is complete).
     std::function<bool()> finished;
+    // Called every second (of the run proper) on the stats thread: a sample of the report's series.
+    std::function<void(double elapsed_s)> every_second;
+    // Draining, once the run is over (duration, signal, finished) and before
+    // the lcores stop: drain_begin() once (e.g. stop generating, close held
+    // connections), then every 10 ms drained() until it says true or
+    // drain_s passes (a second signal ends it too); drain_line() is printed
+    // every stats interval meanwhile and once at the end.
+    double drain_s = 0;
+    std::function<void()> drain_begin;
+    std::function<bool()> drained;
+    std::function<std::string(double drain_elapsed_s)> drain_line;
 };
 
-// Runs every stack on its lcores until stop; returns the elapsed seconds.
+// Runs every stack on its lcores until stop and drains; returns the seconds
+// of the run proper (draining excluded).
 double run(const std::vector<core::stack*>& stacks, const run_options& ro);
 
 // A client stack and a server stack on the two ends of one ring pair.
@@ -80,6 +94,10 @@ public:
     // Every EAL lcore id (main first, as RTE_LCORE_FOREACH gives them).
     std::vector<unsigned> lcores() const;
 
+    // The stack of a one-port app: the port named by --port, the common
+    // options applied to `sc`, then add_stack(). nullptr with `error`.
+    core::stack* add_port_stack(const common_options& co, core::stack_config& sc, std::string& error);
+
     // A back-to-back ring pair (glue::make_ring_pair); closed and its rings
     // freed at teardown.
     bool ring_pair(const std::string& name, uint16_t n_queues, uint16_t& port_a, uint16_t& port_b,
@@ -97,6 +115,17 @@ public:
     // Publishes a stack's counters to rte_telemetry (core::telemetry_register);
     // withdrawn at teardown, before the stack goes.
     void publish(core::stack& st, core::counter_source extra);
+    // pcapng capture (--pcap) of every queue of this runtime's stacks polled
+    // by one of `lcores` (empty: all), after the stacks exist; closed at
+    // teardown (before the stacks go). nullptr with `error`.
+    core::capture* capture(core::capture_config cfg, const std::vector<unsigned>& lcores, std::string& error);
+    // Capture from the common options (--pcap ...): nothing if no --pcap; false with `error`.
+    bool capture(const common_options& co, std::string& error);
+    core::capture* capturing() const { return _capture; }
+    // The capture's summary line ("" without --pcap) and report member.
+    std::string capture_summary() const;
+    void add_capture(json_object& j) const;
+
     // Anything else to undo at teardown, after what is created later.
     void on_teardown(std::function<void()> undo) { _undo.push_back(std::move(undo)); }
 
@@ -109,38 +138,9 @@ private:
 
     glue::eal_result _eal;
     std::vector<core::stack*> _stacks;
+    core::capture* _capture = nullptr;
     std::vector<std::function<void()>> _undo;
 };
-
-// Minimal JSON object writer for the --json counters file.
-class json_object {
-public:
-    void add(const std::string& key, uint64_t v);
-    void add(const std::string& key, double v);
-    void add(const std::string& key, const std::string& v);
-    void add_raw(const std::string& key, const std::string& json);
-    std::string str() const { return "{" + _body + "}"; }
-    bool write(const std::string& path, std::string& error) const;
-
-private:
-    void key(const std::string& k);
-    std::string _body;
-};
-
-// The stack's loop counters, classifier drops and neighbour counters as JSON members.
-void add_stack_counters(json_object& j, const core::stack& st);
-
-// Every TCP counter of the stack (summed over lcores) as JSON members;
-// `extra` (if given) adds to some of them (e.g. the load generator's own
-// no_port and unreachable outcomes, which never reach the engine).
-void add_tcp_counters(json_object& j, const core::stack& st,
-                      const std::function<uint64_t(tcp::ctr)>& extra = nullptr);
-
-// The TCP counters as extra telemetry keys of the stack (core::telemetry_register).
-core::counter_source tcp_telemetry(const core::stack& st);
-
-// "resolved": {"ADDR": "MAC" or ""} for each address, as lcore 0 knows it.
-void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs);
 
 // Applies the common options to a stack config.
 void apply_common(core::stack_config& sc, const struct common_options& co);

@@ -4,7 +4,7 @@
 //   fg-loadgen [EAL options] -- --ip 198.18.1.0-198.18.1.255/16 --target 198.18.0.2:80
 //       [--connections N] [--cps N] [--concurrency N] [--close rst|fin|hold] [--hold-ms MS]
 //       [--port-range LO-HI] [--syn-retries N] [--time-wait-ms MS] [--tw-reuse]
-//       [--duration S] [--json FILE]
+//       [--duration S] [--drain S] [--max-error-rate F] [--json FILE] [--pcap FILE]
 //
 // With --responder it needs no NIC: it makes a ring pair (two ports wired back
 // to back in memory) and runs our own stack on the other end as the server,
@@ -13,7 +13,11 @@
 // half respond. That is the README's demo and the handshake benchmark.
 //
 // The lcores generate by themselves (lib/gen: a token bucket per lcore, no
-// ring message per connection); the stats thread only reads counters.
+// ring message per connection); the stats thread only reads counters. At the end of the run (--duration, --connections done, SIGINT or
+// SIGTERM) the generator stops and held connections are closed; a draining
+// line shows what is still closing (and TIME-WAIT held) until nothing is, or
+// --drain seconds pass. Exit status: 0, 1 (start-up error), 2 (bad options),
+// 3 (--max-error-rate exceeded: the summary says by what).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -40,6 +44,9 @@ struct loadgen_options {
     std::vector<route::addr_range> responder_ips;
     tcp::syncookie_mode responder_cookies = tcp::syncookie_mode::always;
     uint32_t capacity = 1u << 20;
+    double drain_s = 3;
+    double max_error_rate = 1;
+    bool max_error_rate_set = false;
 };
 
 bool parse_target(std::string_view v, std::pair<uint32_t, uint16_t>& out, std::string& e)
@@ -57,37 +64,39 @@ bool parse_target(std::string_view v, std::pair<uint32_t, uint16_t>& out, std::s
     return true;
 }
 
-// Outcomes the generator decides without the engine, reported under the
-// engine's names: no free source pair is no_port, a target without a route
-// is unreachable.
-uint64_t gen_extra(const core::stack& st, tcp::ctr c)
+// The generator's tries (every connection it started, failures included), all lcores.
+uint64_t generator_tries(const core::stack& st)
 {
-    switch (c) {
-    case tcp::ctr::no_port:
-        return st.gen_total(gen::ctr::no_port);
-    case tcp::ctr::unreachable:
-        return st.gen_total(gen::ctr::unroutable);
-    default:
-        return 0;
+    uint64_t n = 0;
+    for (uint16_t i = 0; i < st.n_lcores(); i++) {
+        n += st.lc(i).gen ? st.lc(i).gen->tries() : 0;
     }
+    return n;
 }
 
-uint64_t total(const core::stack& st, tcp::ctr c)
+// Outcomes the generator decides without asking the engine count with the
+// engine's: no free source pair is no_port, a target with no route unreachable.
+uint64_t no_port(const core::counter_set& s)
 {
-    return st.tcp_total(c) + gen_extra(st, c);
+    return s[tcp::ctr::no_port] + s[gen::ctr::no_port];
 }
 
-std::string fmt_rate(double r)
+uint64_t unreachable(const core::counter_set& s)
 {
-    char b[32];
-    if (r >= 1e6) {
-        std::snprintf(b, sizeof(b), "%.2fM", r / 1e6);
-    } else if (r >= 1e3) {
-        std::snprintf(b, sizeof(b), "%.1fk", r / 1e3);
-    } else {
-        std::snprintf(b, sizeof(b), "%.0f", r);
-    }
-    return b;
+    return s[tcp::ctr::unreachable] + s[gen::ctr::unroutable];
+}
+
+// TIME-WAIT entries held now.
+uint64_t time_wait_held(const core::counter_set& s)
+{
+    const uint64_t in = s[tcp::ctr::time_wait_entered];
+    const uint64_t out = s[tcp::ctr::time_wait_expired] + s[tcp::ctr::time_wait_reused] + s[tcp::ctr::time_wait_killed];
+    return in > out ? in - out : 0;
+}
+
+uint64_t failures(const core::counter_set& s)
+{
+    return s[tcp::ctr::refused] + s[tcp::ctr::timed_out] + unreachable(s) + no_port(s);
 }
 
 } // namespace
@@ -151,6 +160,14 @@ int main(int argc, char** argv)
                         return true;
                     }});
     rows.push_back(apps::u64_option("max-conns", "N  connections per lcore (pool and table); default 1048576", 1024, 1u << 27, [&](uint64_t x) { lo.capacity = uint32_t(x); }));
+    rows.push_back({"drain", true, "SECONDS  at the end, wait this long at most for connections to finish closing; default 3",
+                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 0, 3600, lo.drain_s, e); }});
+    rows.push_back({"max-error-rate", true,
+                    "FRACTION  exit 3 if (refused + timed out + unreachable + no port) / tried exceeds it",
+                    [&](std::string_view v, std::string& e) {
+                        lo.max_error_rate_set = true;
+                        return apps::parse_double(v, 0, 1, lo.max_error_rate, e);
+                    }});
     rows.push_back({"responder", false, "run our own server on an in-memory ring pair (no NIC needed)",
                     [&](std::string_view, std::string&) {
                         lo.responder = true;
@@ -176,15 +193,11 @@ int main(int argc, char** argv)
     const std::string what = "A load generator on Floodgate: opens connections at --cps from the --ip ranges to the "
                              "--target(s), reports established/refused/timed out and handshake RTTs.";
 
+    const int early = apps::parse_args("fg-loadgen", what, rows, co, argc, argv);
+    if (early >= 0) {
+        return early;
+    }
     std::string err;
-    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
-        std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
-        return 2;
-    }
-    if (co.help) {
-        std::printf("%s", apps::usage("fg-loadgen", what, rows).c_str());
-        return 0;
-    }
     if (co.ips.empty() || lo.targets.empty()) {
         std::fprintf(stderr, "fg-loadgen: give --ip ADDR/PLEN (or a range) and at least one --target ADDR:PORT\n");
         return 2;
@@ -268,90 +281,158 @@ int main(int argc, char** argv)
             return 1;
         }
     }
-    rt->publish(*st, apps::tcp_telemetry(*st));
+    rt->publish(*st, nullptr);
     if (resp != nullptr) {
-        rt->publish(*resp, apps::tcp_telemetry(*resp));
+        rt->publish(*resp, nullptr);
+    }
+    if (!rt->capture(co, err)) {
+        std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
+        return 1;
     }
     const glue::eal_result& eal = rt->eal();
     std::printf("fg-loadgen: %zu source address(es), %zu target(s), %u generating lcore(s)%s, %s, cps %s%s\n",
                 cc.gen.laddrs.size(), lo.targets.size(), st->n_lcores(),
                 resp != nullptr ? (", " + std::to_string(resp->n_lcores()) + " responder lcore(s) on a ring pair").c_str()
                              : "",
-                eal.hugepages ? "hugepages" : "no hugepages", fmt_rate(lo.gen.cps).c_str(),
+                eal.hugepages ? "hugepages" : "no hugepages", apps::fmt_rate(lo.gen.cps).c_str(),
                 lo.gen.total ? (", " + std::to_string(lo.gen.total) + " connections").c_str() : "");
     std::fflush(stdout);
 
     apps::run_options ro;
     ro.duration_s = co.duration_s;
-    ro.stats_interval_s = co.stats_interval_s > 0 ? co.stats_interval_s : 0.25;
-    const bool print = co.stats_interval_s > 0;
-    uint64_t last_est = 0;
-    uint64_t last_att = 0;
+    ro.stats_interval_s = co.stats_interval_s;
+    core::counter_set last_line = st->counters();
     ro.stats_line = [&](double t, double iv) -> std::string {
-        if (!print) {
-            return "";
-        }
-        const uint64_t est = st->tcp_total(tcp::ctr::established);
-        const uint64_t att = st->tcp_total(tcp::ctr::attempted);
+        const core::counter_set now = st->counters();
+        const core::counter_set d = now.since(last_line);
+        last_line = now;
         const tcp::rtt_histogram h = st->rtt_total();
-        const uint64_t in_flight = st->generator_in_flight();
-        char buf[400];
+        char buf[512];
         std::snprintf(buf, sizeof(buf),
                       "[fg-loadgen %6.1fs] established %s/s (attempted %s/s) | total est %lu refused %lu timeout %lu "
-                      "unreach %lu no_port %lu | synrtx %lu | open %lu | rtt p50 %u us p99 %u us",
-                      t, fmt_rate(double(est - last_est) / iv).c_str(), fmt_rate(double(att - last_att) / iv).c_str(),
-                      (unsigned long)est, (unsigned long)st->tcp_total(tcp::ctr::refused),
-                      (unsigned long)st->tcp_total(tcp::ctr::timed_out),
-                      (unsigned long)total(*st, tcp::ctr::unreachable),
-                      (unsigned long)total(*st, tcp::ctr::no_port),
-                      (unsigned long)st->tcp_total(tcp::ctr::syn_retransmits), (unsigned long)in_flight, h.percentile(50),
-                      h.percentile(99));
-        last_est = est;
-        last_att = att;
+                      "unreach %lu no_port %lu | synrtx %lu | open %lu | rtt p50 %u p99 %u p99.9 %u us",
+                      t, apps::fmt_rate(double(d[tcp::ctr::established]) / iv).c_str(),
+                      apps::fmt_rate(double(d[tcp::ctr::attempted]) / iv).c_str(),
+                      (unsigned long)now[tcp::ctr::established], (unsigned long)now[tcp::ctr::refused],
+                      (unsigned long)now[tcp::ctr::timed_out], (unsigned long)unreachable(now),
+                      (unsigned long)no_port(now), (unsigned long)now[tcp::ctr::syn_retransmits],
+                      (unsigned long)st->generator_in_flight(), h.percentile(50), h.percentile(99), h.percentile(99.9));
         return buf;
     };
+    // The report's series: one sample a second.
+    apps::series series;
+    core::counter_set last_sample = st->counters();
+    tcp::rtt_histogram last_rtt = st->rtt_total();
+    double last_t = 0;
+    ro.every_second = [&](double t) {
+        const core::counter_set now = st->counters();
+        const core::counter_set d = now.since(last_sample);
+        const tcp::rtt_histogram h = st->rtt_total();
+        const double dt = t - last_t > 0 ? t - last_t : 1;
+        apps::json_object o;
+        o.add("t", t);
+        o.add("attempted_per_s", double(d[tcp::ctr::attempted]) / dt);
+        o.add("established_per_s", double(d[tcp::ctr::established]) / dt);
+        o.add("open", st->generator_in_flight());
+        o.add("connections_in_use", st->conns_in_use());
+        o.add("time_wait", time_wait_held(now));
+        apps::json_object err;
+        err.add("refused", double(d[tcp::ctr::refused]) / dt);
+        err.add("timed_out", double(d[tcp::ctr::timed_out]) / dt);
+        err.add("unreachable", double(unreachable(d)) / dt);
+        err.add("no_port", double(no_port(d)) / dt);
+        o.add_raw("errors_per_s", err.str());
+        o.add("syn_retransmits_per_s", double(d[tcp::ctr::syn_retransmits]) / dt);
+        o.add_raw("rtt_us", apps::rtt_json(apps::histogram_since(h, last_rtt)));
+        series.add(o);
+        last_sample = now;
+        last_rtt = h;
+        last_t = t;
+    };
     ro.finished = [&] { return lo.gen.total != 0 && st->generator_done(); };
+    // Draining: no new connections, held ones closed; done when only TIME-WAIT is left.
+    ro.drain_s = lo.drain_s;
+    auto closing = [&] {
+        const uint64_t in_use = st->conns_in_use();
+        const uint64_t tw = time_wait_held(st->counters());
+        return in_use > tw ? in_use - tw : 0;
+    };
+    ro.drain_begin = [&] { st->stop_generator(); };
+    ro.drained = [&] { return closing() == 0; };
+    ro.drain_line = [&](double t) {
+        char b[256];
+        std::snprintf(b, sizeof(b), "[fg-loadgen draining %4.1fs] %lu connection(s) still closing, %lu in TIME-WAIT (held)%s",
+                      t, (unsigned long)closing(), (unsigned long)time_wait_held(st->counters()),
+                      resp != nullptr ? (", responder " + std::to_string(resp->conns_in_use()) + " open").c_str() : "");
+        return std::string(b);
+    };
     const double elapsed = rt->run(ro);
 
+    const core::counter_set total = st->counters();
     const tcp::rtt_histogram h = st->rtt_total();
-    const uint64_t est = st->tcp_total(tcp::ctr::established);
+    const uint64_t est = total[tcp::ctr::established];
+    const double per_s = elapsed > 0 ? double(est) / elapsed : 0;
     std::printf("fg-loadgen: %lu established in %.2f s (%s/s), refused %lu, timed out %lu, unreachable %lu, "
-                "no port %lu, rtt p50 %u us p99 %u us\n",
-                (unsigned long)est, elapsed, fmt_rate(double(est) / elapsed).c_str(),
-                (unsigned long)st->tcp_total(tcp::ctr::refused), (unsigned long)st->tcp_total(tcp::ctr::timed_out),
-                (unsigned long)total(*st, tcp::ctr::unreachable), (unsigned long)total(*st, tcp::ctr::no_port),
-                h.percentile(50), h.percentile(99));
+                "no port %lu, rtt p50 %u us p99 %u us p99.9 %u us\n",
+                (unsigned long)est, elapsed, apps::fmt_rate(per_s).c_str(), (unsigned long)total[tcp::ctr::refused],
+                (unsigned long)total[tcp::ctr::timed_out], (unsigned long)unreachable(total),
+                (unsigned long)no_port(total), h.percentile(50), h.percentile(99), h.percentile(99.9));
+    const std::string pcap = rt->capture_summary();
+    if (!pcap.empty()) {
+        std::printf("fg-loadgen: %s\n", pcap.c_str());
+    }
+    // Exit status for pipelines.
+    const uint64_t tried = generator_tries(*st);
+    const uint64_t failed = failures(total);
+    const double error_rate = tried > 0 ? double(failed) / double(tried) : 0;
+    int status = 0;
+    std::string reason = "ok";
+    if (lo.max_error_rate_set && error_rate > lo.max_error_rate) {
+        status = 3;
+        char b[400];
+        std::snprintf(b, sizeof(b),
+                      "error rate %.4f exceeds --max-error-rate %g: %lu of %lu tried failed (refused %lu, timed out "
+                      "%lu, unreachable %lu, no port %lu)",
+                      error_rate, lo.max_error_rate, (unsigned long)failed, (unsigned long)tried,
+                      (unsigned long)total[tcp::ctr::refused], (unsigned long)total[tcp::ctr::timed_out],
+                      (unsigned long)unreachable(total), (unsigned long)no_port(total));
+        reason = b;
+        std::printf("fg-loadgen: %s: exit 3\n", reason.c_str());
+    }
     if (!co.json_path.empty()) {
         apps::json_object j;
-        j.add("app", std::string("fg-loadgen"));
+        j.add("app", "fg-loadgen");
+        j.add("version", apps::version());
         j.add("elapsed_s", elapsed);
-        apps::add_tcp_counters(j, *st, [&](tcp::ctr c) { return gen_extra(*st, c); });
+        apps::json_object ex;
+        ex.add("status", uint64_t(status));
+        ex.add("reason", reason);
+        j.add_raw("exit", ex.str());
+        apps::add_counters(j, total);
+        j.add("tried", tried);
+        j.add("failed", failed);
+        j.add("error_rate", error_rate);
         j.add("rtt_us_p50", uint64_t(h.percentile(50)));
         j.add("rtt_us_p99", uint64_t(h.percentile(99)));
+        j.add("rtt_us_p999", uint64_t(h.percentile(99.9)));
         j.add("rtt_us_min", uint64_t(h.min()));
         j.add("rtt_us_max", uint64_t(h.max()));
-        j.add("established_per_s", double(est) / elapsed);
-        const uint64_t in_use = st->conns_in_use();
-        j.add("connections_in_use", in_use);
-        apps::json_object core_j;
-        apps::add_stack_counters(core_j, *st);
-        j.add_raw("stack", core_j.str());
-        apps::json_object gen_j;
-        for (unsigned i = 0; i < gen::n_counters; i++) {
-            gen_j.add(gen::counter_name(gen::ctr(i)), st->gen_total(gen::ctr(i)));
-        }
-        gen_j.add("in_flight", st->generator_in_flight());
-        j.add_raw("generator", gen_j.str());
+        j.add("established_per_s", per_s);
+        j.add("connections_in_use", st->conns_in_use());
+        j.add("time_wait_held", time_wait_held(total));
         apps::add_resolved(j, *st, co.resolve);
+        rt->add_capture(j);
+        j.add_raw("series", series.str());
         if (resp != nullptr) {
             apps::json_object r;
-            apps::add_tcp_counters(r, *resp);
-            apps::add_stack_counters(r, *resp);
+            apps::add_counters(r, resp->counters());
+            r.add("connections_in_use", resp->conns_in_use());
             j.add_raw("responder", r.str());
         }
         if (!j.write(co.json_path, err)) {
             std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
+            return 1;
         }
     }
-    return 0;
+    return status;
 }

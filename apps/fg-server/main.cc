@@ -158,15 +158,11 @@ int main(int argc, char** argv)
     const std::string what = "An accepting server on Floodgate: answers ARP and ping, listens on TCP ports and "
                              "hands accepted connections to application threads.";
 
+    const int early = apps::parse_args("fg-server", what, rows, co, argc, argv);
+    if (early >= 0) {
+        return early;
+    }
     std::string err;
-    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
-        std::fprintf(stderr, "fg-server: %s\n", err.c_str());
-        return 2;
-    }
-    if (co.help) {
-        std::printf("%s", apps::usage("fg-server", what, rows).c_str());
-        return 0;
-    }
     if (co.ips.empty()) {
         std::fprintf(stderr, "fg-server: give at least one --ip ADDR/PLEN (see --help)\n");
         return 2;
@@ -179,12 +175,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         return 1;
     }
-    if (!apps::resolve_port(co.port, sc.port_id, err)) {
-        std::fprintf(stderr, "fg-server: %s\n", err.c_str());
-        return 1;
-    }
-    apps::apply_common(sc, co);
-    core::stack* st = rt->add_stack(sc, err);
+    core::stack* st = rt->add_port_stack(co, sc, err);
     if (st == nullptr) {
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
         return 1;
@@ -199,7 +190,11 @@ int main(int argc, char** argv)
         }
         listeners.push_back(l);
     }
-    rt->publish(*st, apps::tcp_telemetry(*st));
+    rt->publish(*st, nullptr);
+    if (!rt->capture(co, err)) {
+        std::fprintf(stderr, "fg-server: %s\n", err.c_str());
+        return 1;
+    }
     std::printf("fg-server: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, listening on %zu port(s)\n",
                 sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
                 st->mac().addr_bytes[3], st->mac().addr_bytes[4], st->mac().addr_bytes[5], st->n_lcores(),
@@ -209,6 +204,7 @@ int main(int argc, char** argv)
     // Application threads: a TBB arena of app_threads workers, each polling.
     app_counters ac;
     std::thread app([&] {
+        glue::unpin_this_thread(); // TBB's workers inherit this thread's CPUs, not the main lcore's
         tbb::task_arena arena(int(so.app_threads));
         arena.execute([&] {
             tbb::task_group g;
@@ -222,35 +218,56 @@ int main(int argc, char** argv)
     apps::run_options ro;
     ro.duration_s = co.duration_s;
     ro.stats_interval_s = co.stats_interval_s;
-    uint64_t last[4] = {};
+    core::counter_set last_line = st->counters();
     ro.stats_line = [&](double t, double iv) {
-        const uint64_t now[4] = {st->tcp_total(tcp::ctr::syn_received), st->tcp_total(tcp::ctr::synack_sent),
-                                 st->tcp_total(tcp::ctr::accepted), st->core_total(core::ctr::rx_packets)};
-        char buf[320];
+        const core::counter_set now = st->counters();
+        const core::counter_set d = now.since(last_line);
+        last_line = now;
+        char buf[400];
         std::snprintf(buf, sizeof(buf),
                       "[fg-server %6.1fs] syn %.0f/s synack %.0f/s accepted %.0f/s (total %lu) | cookies sent %lu "
                       "ok %lu bad %lu | rst %lu | overflows acceptq %lu synq %lu | rx %.0f pps",
-                      t, double(now[0] - last[0]) / iv, double(now[1] - last[1]) / iv, double(now[2] - last[2]) / iv,
-                      (unsigned long)now[2], (unsigned long)st->tcp_total(tcp::ctr::cookies_sent),
-                      (unsigned long)st->tcp_total(tcp::ctr::cookies_accepted),
-                      (unsigned long)st->tcp_total(tcp::ctr::cookies_rejected),
-                      (unsigned long)st->tcp_total(tcp::ctr::rst_sent),
-                      (unsigned long)st->tcp_total(tcp::ctr::accept_queue_overflows),
-                      (unsigned long)st->tcp_total(tcp::ctr::syn_queue_overflows), double(now[3] - last[3]) / iv);
-        for (int i = 0; i < 4; i++) {
-            last[i] = now[i];
-        }
+                      t, double(d[tcp::ctr::syn_received]) / iv, double(d[tcp::ctr::synack_sent]) / iv,
+                      double(d[tcp::ctr::accepted]) / iv, (unsigned long)now[tcp::ctr::accepted],
+                      (unsigned long)now[tcp::ctr::cookies_sent], (unsigned long)now[tcp::ctr::cookies_accepted],
+                      (unsigned long)now[tcp::ctr::cookies_rejected], (unsigned long)now[tcp::ctr::rst_sent],
+                      (unsigned long)now[tcp::ctr::accept_queue_overflows],
+                      (unsigned long)now[tcp::ctr::syn_queue_overflows], double(d[core::ctr::rx_packets]) / iv);
         return std::string(buf);
+    };
+    apps::series series;
+    core::counter_set last_sample = st->counters();
+    double last_t = 0;
+    ro.every_second = [&](double t) {
+        const core::counter_set now = st->counters();
+        apps::json_object o = apps::server_sample(t, t - last_t, now.since(last_sample), *st);
+        series.add(o);
+        last_sample = now;
+        last_t = t;
     };
     const double elapsed = rt->run(ro);
     app.join();
 
+    const core::counter_set total = st->counters();
+    std::printf("fg-server: %lu SYNs, %lu accepted in %.2f s, %lu connections open at exit; application threads: "
+                "%lu taken, %lu closed, %lu aborted, %lu held\n",
+                (unsigned long)total[tcp::ctr::syn_received], (unsigned long)total[tcp::ctr::accepted], elapsed,
+                (unsigned long)st->conns_in_use(), (unsigned long)ac.accepted.load(), (unsigned long)ac.closed.load(),
+                (unsigned long)ac.aborted.load(), (unsigned long)ac.held.load());
+    const std::string pcap = rt->capture_summary();
+    if (!pcap.empty()) {
+        std::printf("fg-server: %s\n", pcap.c_str());
+    }
     if (!co.json_path.empty()) {
         apps::json_object j;
-        j.add("app", std::string("fg-server"));
+        j.add("app", "fg-server");
+        j.add("version", apps::version());
         j.add("elapsed_s", elapsed);
-        apps::add_stack_counters(j, *st);
-        apps::add_tcp_counters(j, *st);
+        apps::json_object ex;
+        ex.add("status", uint64_t(0));
+        ex.add("reason", "ok");
+        j.add_raw("exit", ex.str());
+        apps::add_counters(j, total);
         apps::json_object a;
         a.add("accepted", ac.accepted.load());
         a.add("closed", ac.closed.load());
@@ -261,11 +278,13 @@ int main(int argc, char** argv)
         a.add("freed", ac.freed.load());
         a.add("cmd_retries", ac.cmd_retries.load());
         j.add_raw("app_threads", a.str());
-        const uint64_t in_use = st->conns_in_use();
-        j.add("connections_in_use", in_use);
+        j.add("connections_in_use", st->conns_in_use());
         apps::add_resolved(j, *st, co.resolve);
+        rt->add_capture(j);
+        j.add_raw("series", series.str());
         if (!j.write(co.json_path, err)) {
             std::fprintf(stderr, "fg-server: %s\n", err.c_str());
+            return 1;
         }
     }
     return 0;

@@ -34,19 +34,6 @@ struct responder_options {
     uint32_t capacity = 1u << 20;
 };
 
-std::string fmt_rate(double r)
-{
-    char b[32];
-    if (r >= 1e6) {
-        std::snprintf(b, sizeof(b), "%.2fM", r / 1e6);
-    } else if (r >= 1e3) {
-        std::snprintf(b, sizeof(b), "%.1fk", r / 1e3);
-    } else {
-        std::snprintf(b, sizeof(b), "%.0f", r);
-    }
-    return b;
-}
-
 // Everything the responder lost or refused, by where it happened: the port
 // (tx queue full), the lcore loop (redirect ring, mempool, not ours), the
 // classifier (malformed frames), TCP (queues, pool, table, RST limit).
@@ -59,23 +46,19 @@ struct drop_view {
     uint64_t total() const { return tx + loop + classify + tcp; }
 };
 
-drop_view drops_of(const core::stack& st)
+drop_view drops_of(const core::counter_set& s)
 {
     drop_view d;
-    d.tx = st.core_total(core::ctr::tx_dropped);
-    d.loop = st.core_total(core::ctr::redirect_dropped) + st.core_total(core::ctr::loop_alloc_failed) +
-             st.core_total(core::ctr::not_local) + st.core_total(core::ctr::to_broadcast);
-    for (unsigned i = 0; i < net::n_drops; i++) {
-        const auto w = net::drop(i);
-        // What we do not speak (IPv6, UDP, ...) is not a loss: apps' "dropped_unsupported".
-        const bool unsup = w == net::drop::unknown_ethertype || w == net::drop::unknown_l4 ||
-                           w == net::drop::icmp_unhandled || w == net::drop::ip_options;
-        (unsup ? d.unsupported : d.classify) += st.drop_total(w);
-    }
+    d.tx = s[core::ctr::tx_dropped];
+    d.loop = s[core::ctr::redirect_dropped] + s[core::ctr::loop_alloc_failed] + s[core::ctr::not_local] +
+             s[core::ctr::to_broadcast];
+    // What we do not speak (IPv6, UDP, ...) is not a loss: "dropped_unsupported".
+    d.classify = apps::dropped_malformed(s);
+    d.unsupported = apps::dropped_unsupported(s);
     for (tcp::ctr c : {tcp::ctr::syn_queue_overflows, tcp::ctr::syn_accept_queue_full, tcp::ctr::pool_exhausted,
                        tcp::ctr::table_full, tcp::ctr::mbuf_alloc_failed, tcp::ctr::synfin_dropped,
                        tcp::ctr::synrst_dropped, tcp::ctr::rst_rate_limited}) {
-        d.tcp += st.tcp_total(c);
+        d.tcp += s[c];
     }
     return d;
 }
@@ -123,15 +106,11 @@ int main(int argc, char** argv)
                              "built in place (SYN cookies by default), keeps connections whose cookie ACK is valid "
                              "on the lcore, answers ARP and ping.";
 
+    const int early = apps::parse_args("fg-synresponder", what, rows, co, argc, argv);
+    if (early >= 0) {
+        return early;
+    }
     std::string err;
-    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
-        std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
-        return 2;
-    }
-    if (co.help) {
-        std::printf("%s", apps::usage("fg-synresponder", what, rows).c_str());
-        return 0;
-    }
     if (co.ips.empty() || rs.listen.empty()) {
         std::fprintf(stderr, "fg-synresponder: give --ip ADDR/PLEN and --listen PORT[,PORT...] (see --help)\n");
         return 2;
@@ -144,12 +123,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
         return 1;
     }
-    if (!apps::resolve_port(co.port, sc.port_id, err)) {
-        std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
-        return 1;
-    }
-    apps::apply_common(sc, co);
-    core::stack* st = rt->add_stack(sc, err);
+    core::stack* st = rt->add_port_stack(co, sc, err);
     if (st == nullptr) {
         std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
         return 1;
@@ -164,7 +138,11 @@ int main(int argc, char** argv)
         }
         listeners.push_back(l);
     }
-    rt->publish(*st, apps::tcp_telemetry(*st));
+    rt->publish(*st, nullptr);
+    if (!rt->capture(co, err)) {
+        std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
+        return 1;
+    }
     std::printf("fg-synresponder: port %u mac %02x:%02x:%02x:%02x:%02x:%02x, %u lcore(s), %s, syncookies %s, "
                 "answering SYNs on %zu port(s)\n",
                 sc.port_id, st->mac().addr_bytes[0], st->mac().addr_bytes[1], st->mac().addr_bytes[2],
@@ -176,49 +154,61 @@ int main(int argc, char** argv)
     apps::run_options ro;
     ro.duration_s = co.duration_s;
     ro.stats_interval_s = co.stats_interval_s;
-    uint64_t last_syn = 0;
-    uint64_t last_synack = 0;
-    uint64_t last_cookie_ok = 0;
+    core::counter_set last_line = st->counters();
     ro.stats_line = [&](double t, double iv) {
-        const uint64_t syn = st->tcp_total(tcp::ctr::syn_received);
-        const uint64_t synack = st->tcp_total(tcp::ctr::synack_sent);
-        const uint64_t cookie_ok = st->tcp_total(tcp::ctr::cookies_accepted);
-        const uint64_t conns = st->conns_in_use();
-        const drop_view d = drops_of(*st);
+        const core::counter_set now = st->counters();
+        const core::counter_set d = now.since(last_line);
+        last_line = now;
+        const drop_view dv = drops_of(now);
         char buf[400];
         std::snprintf(buf, sizeof(buf),
                       "[fg-synresponder %6.1fs] syn in %s/s synack out %s/s | cookies sent %lu accepted %lu (%s/s) "
                       "rejected %lu | conns %lu | drops %lu (tx %lu loop %lu classify %lu tcp %lu)",
-                      t, fmt_rate(double(syn - last_syn) / iv).c_str(), fmt_rate(double(synack - last_synack) / iv).c_str(),
-                      (unsigned long)st->tcp_total(tcp::ctr::cookies_sent), (unsigned long)cookie_ok,
-                      fmt_rate(double(cookie_ok - last_cookie_ok) / iv).c_str(),
-                      (unsigned long)st->tcp_total(tcp::ctr::cookies_rejected), (unsigned long)conns,
-                      (unsigned long)d.total(), (unsigned long)d.tx, (unsigned long)d.loop,
-                      (unsigned long)d.classify, (unsigned long)d.tcp);
-        last_syn = syn;
-        last_synack = synack;
-        last_cookie_ok = cookie_ok;
+                      t, apps::fmt_rate(double(d[tcp::ctr::syn_received]) / iv).c_str(),
+                      apps::fmt_rate(double(d[tcp::ctr::synack_sent]) / iv).c_str(),
+                      (unsigned long)now[tcp::ctr::cookies_sent], (unsigned long)now[tcp::ctr::cookies_accepted],
+                      apps::fmt_rate(double(d[tcp::ctr::cookies_accepted]) / iv).c_str(),
+                      (unsigned long)now[tcp::ctr::cookies_rejected], (unsigned long)st->conns_in_use(),
+                      (unsigned long)dv.total(), (unsigned long)dv.tx, (unsigned long)dv.loop,
+                      (unsigned long)dv.classify, (unsigned long)dv.tcp);
         return std::string(buf);
+    };
+    apps::series series;
+    core::counter_set last_sample = st->counters();
+    double last_t = 0;
+    ro.every_second = [&](double t) {
+        const core::counter_set now = st->counters();
+        series.add(apps::server_sample(t, t - last_t, now.since(last_sample), *st));
+        last_sample = now;
+        last_t = t;
     };
     const double elapsed = rt->run(ro);
 
-    const uint64_t syn = st->tcp_total(tcp::ctr::syn_received);
-    const uint64_t synack = st->tcp_total(tcp::ctr::synack_sent);
-    const drop_view d = drops_of(*st);
+    const core::counter_set total = st->counters();
+    const uint64_t syn = total[tcp::ctr::syn_received];
+    const uint64_t synack = total[tcp::ctr::synack_sent];
+    const drop_view d = drops_of(total);
     const uint64_t conns = st->conns_in_use();
     std::printf("fg-synresponder: %lu SYNs in, %lu SYN-ACKs out (%lu with cookies) in %.2f s (%s/s), cookies "
                 "accepted %lu, connections held %lu, drops %lu\n",
-                (unsigned long)syn, (unsigned long)synack, (unsigned long)st->tcp_total(tcp::ctr::cookies_sent),
-                elapsed, fmt_rate(double(synack) / (elapsed > 0 ? elapsed : 1)).c_str(),
-                (unsigned long)st->tcp_total(tcp::ctr::cookies_accepted), (unsigned long)conns,
-                (unsigned long)d.total());
+                (unsigned long)syn, (unsigned long)synack, (unsigned long)total[tcp::ctr::cookies_sent], elapsed,
+                apps::fmt_rate(double(synack) / (elapsed > 0 ? elapsed : 1)).c_str(),
+                (unsigned long)total[tcp::ctr::cookies_accepted], (unsigned long)conns, (unsigned long)d.total());
+    const std::string pcap = rt->capture_summary();
+    if (!pcap.empty()) {
+        std::printf("fg-synresponder: %s\n", pcap.c_str());
+    }
     if (!co.json_path.empty()) {
         apps::json_object j;
-        j.add("app", std::string("fg-synresponder"));
+        j.add("app", "fg-synresponder");
+        j.add("version", apps::version());
         j.add("elapsed_s", elapsed);
+        apps::json_object ex;
+        ex.add("status", uint64_t(0));
+        ex.add("reason", "ok");
+        j.add_raw("exit", ex.str());
         j.add("syncookies", std::string(tcp::syncookie_mode_name(rs.lo.cookies)));
-        apps::add_stack_counters(j, *st);
-        apps::add_tcp_counters(j, *st);
+        apps::add_counters(j, total);
         j.add("syn_in_per_s", double(syn) / (elapsed > 0 ? elapsed : 1));
         j.add("synack_out_per_s", double(synack) / (elapsed > 0 ? elapsed : 1));
         j.add("connections_in_use", conns);
@@ -230,8 +220,11 @@ int main(int argc, char** argv)
         dj.add("total", d.total());
         j.add_raw("drops_by_place", dj.str());
         apps::add_resolved(j, *st, co.resolve);
+        rt->add_capture(j);
+        j.add_raw("series", series.str());
         if (!j.write(co.json_path, err)) {
             std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
+            return 1;
         }
     }
     return 0;

@@ -15,26 +15,6 @@
 
 namespace fg::core {
 
-const char* ctr_name(ctr c)
-{
-    static constexpr const char* names[] = {
-#define FG_X(name, desc) #name,
-        FG_FOREACH_CORE_COUNTER(FG_X)
-#undef FG_X
-    };
-    return unsigned(c) < n_core_counters ? names[unsigned(c)] : "unknown";
-}
-
-const char* ctr_desc(ctr c)
-{
-    static constexpr const char* descs[] = {
-#define FG_X(name, desc) desc,
-        FG_FOREACH_CORE_COUNTER(FG_X)
-#undef FG_X
-    };
-    return unsigned(c) < n_core_counters ? descs[unsigned(c)] : "unknown";
-}
-
 std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error)
 {
     std::unique_ptr<stack> st(new stack());
@@ -206,6 +186,44 @@ stack::~stack()
             rte_ring_free(c->events);
         }
     }
+}
+
+counter_set stack::counters(int idx) const
+{
+    counter_set s;
+    auto rd = [](const uint64_t& x) { return __atomic_load_n(&x, __ATOMIC_RELAXED); };
+    for (std::size_t k = 0; k < _lcores.size(); k++) {
+        if (idx >= 0 && std::size_t(idx) != k) {
+            continue;
+        }
+        const lcore& l = *_lcores[k];
+        for (unsigned i = 0; i < n_core_counters; i++) {
+            s.at(block::loop, i) += rd(l.ctr.v[i]);
+        }
+        for (unsigned i = 0; i < net::n_drops; i++) {
+            s.at(block::drops, i) += rd(l.ctr.drops[i]);
+        }
+        const tcp::tcp_counters& t = l.tcp.counters();
+        for (unsigned i = 0; i < tcp::n_counters; i++) {
+            s.at(block::tcp, i) += rd(t.v[i]);
+        }
+        const route::neigh_counters& n = l.neigh->counters();
+        unsigned i = 0;
+#define FG_X(name, desc) s.at(block::neigh, i++) += rd(n.name);
+        FG_FOREACH_NEIGH_COUNTER(FG_X)
+#undef FG_X
+        const table::conn_table_stats& ts = l.tcp.table_stats();
+        i = 0;
+#define FG_X(name, desc) s.at(block::table, i++) += rd(ts.name);
+        FG_CONN_TABLE_COUNTERS(FG_X)
+#undef FG_X
+        if (l.gen) {
+            for (unsigned g = 0; g < gen::n_counters; g++) {
+                s.at(block::gen, g) += l.gen->ctrs()[gen::ctr(g)];
+            }
+        }
+    }
+    return s;
 }
 
 uint64_t stack::core_total(ctr c) const

@@ -145,6 +145,10 @@ public:
     const rte_ether_addr& mac() const { return _mac; }
     bool sw_steering() const { return _sw_steering; }
 
+    // Every counter (core/counters.hh registry): summed over the lcores
+    // (idx < 0) or of lcore idx. Any thread; each value is read relaxed.
+    counter_set counters(int idx = -1) const;
+
     // Sums over lcores, for stats lines, JSON and telemetry.
     uint64_t core_total(ctr c) const;
     uint64_t drop_total(net::drop d) const;

@@ -32,15 +32,8 @@ void fill(const registered& r, int idx, rte_tel_data* d)
 {
     rte_tel_data_start_dict(d);
     auto add = [&](const char* k, uint64_t v) { rte_tel_data_add_dict_u64(d, k, v); };
-    const stack& st = *r.st;
-    for (unsigned i = 0; i < n_core_counters; i++) {
-        add(ctr_name(ctr(i)), idx < 0 ? st.core_total(ctr(i)) : st.lc(uint16_t(idx)).ctr.get(ctr(i)));
-    }
-    for (unsigned i = 0; i < net::n_drops; i++) {
-        const std::string k = std::string("drop_") + net::drop_name(net::drop(i));
-        add(k.c_str(), idx < 0 ? st.drop_total(net::drop(i))
-                               : __atomic_load_n(&st.lc(uint16_t(idx)).ctr.drops[i], __ATOMIC_RELAXED));
-    }
+    r.st->counters(idx).visit(
+        [&](const block_info& b, unsigned i, uint64_t v) { add(flat_key(b, i).c_str(), v); });
     if (r.extra) {
         r.extra(add, idx);
     }

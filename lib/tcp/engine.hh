@@ -215,6 +215,7 @@ public:
     uint32_t now_ms() const { return _now_ms; }
     uint32_t conns_in_use() const { return _pool.in_use(); }
     uint32_t table_size() const { return _table.size(); }
+    const table::conn_table_stats& table_stats() const { return _table.stats(); }
     std::size_t timers_armed() const { return _wheel.armed_count(); }
     const engine_config& config() const { return _cfg; }
     // The connection of a tuple (our view), or nullptr.

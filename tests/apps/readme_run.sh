@@ -33,6 +33,7 @@ check_run() {
   [ -n "$est" ] || fail "$name: no summary line"
   [ "$est" -gt 0 ] || fail "$name: nothing established"
   grep -q "no hugepages" "$T_DIR/$name.log" || fail "$name: did not run on ordinary pages"
+  grep -q '^\[fg-loadgen draining' "$T_DIR/$name.log" || fail "$name: no draining line at stop"
   if grep -qiE "cannot close|segmentation|error" "$T_DIR/$name.log"; then
     fail "$name: errors in the output"
   fi

@@ -41,7 +41,7 @@ run_case() {
   expect_eq "$name: established" "$(lg "$name" established)" "$N"
   expect_eq "$name: timed_out (the linger port)" "$(lg "$name" timed_out)" "$N"
   local k
-  for k in refused unreachable no_port generator/closed_by_rst rst_sent fin_timeouts fin_wait_2_timeouts; do
+  for k in refused unreachable no_port gen/closed_by_rst rst_sent fin_timeouts fin_wait_2_timeouts; do
     expect_eq "$name: $k" "$(lg "$name" $k)" 0
   done
   expect_eq "$name: fin_sent" "$(lg "$name" fin_sent)" "$N"

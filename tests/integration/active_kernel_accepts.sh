@@ -84,7 +84,7 @@ sys.exit(0 if r[0] > 0 and r == sorted(r) else 1)' "$T_DIR/lg_$name.json" ||
     # (it stops once the last FIN is out): active_close_fin.sh checks it.
     expect_eq "$name: fin_sent" "$(lg "lg_$name" fin_sent)" "$N"
   else
-    expect_eq "$name: closed_by_rst" "$(lg "lg_$name" generator/closed_by_rst)" "$N"
+    expect_eq "$name: closed_by_rst" "$(lg "lg_$name" gen/closed_by_rst)" "$N"
   fi
   local sent recv ovf
   sent=$(($(knetstat SyncookiesSent) - sent0)); recv=$(($(knetstat SyncookiesRecv) - recv0))

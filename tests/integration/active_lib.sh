@@ -124,7 +124,7 @@ lg_summary() {
 keys = ["attempted", "established", "refused", "timed_out", "unreachable", "no_port", "syn_retransmits",
         "closed_by_rst", "fin_sent", "time_wait_entered", "time_wait_expired", "connections_in_use",
         "rtt_us_min", "rtt_us_p50", "rtt_us_p99", "rtt_us_max", "elapsed_s"]
-print(" ".join("%s=%s" % (k, d.get(k, d.get("generator", {}).get(k))) for k in keys))' "$T_DIR/$1.json"
+print(" ".join("%s=%s" % (k, d.get(k, d.get("gen", {}).get(k))) for k in keys))' "$T_DIR/$1.json"
 }
 
 # expect_eq WHAT GOT WANT

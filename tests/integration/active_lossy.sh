@@ -38,7 +38,7 @@ tap_loadgen lg 0 --target $KADDR:8080 --connections "$N" --cps 100 --close fin -
 loadgen_wait lg 70
 log "fg-loadgen: $(lg_summary lg)"
 drops=$(nft_drops)
-log "nftables dropped $drops SYNs; Floodgate's own neighbour queue dropped $(lg lg stack/neigh_queue_dropped) before ARP resolved"
+log "nftables dropped $drops SYNs; Floodgate's own neighbour queue dropped $(lg lg neigh_queue_dropped) before ARP resolved"
 
 expect_eq "attempted" "$(lg lg attempted)" "$N"
 expect_eq "established" "$(lg lg established)" "$N"

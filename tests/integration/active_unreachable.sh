@@ -30,10 +30,10 @@ log "neighbour: $(lg_summary neighbour)"
 expect_eq "neighbour: attempted" "$(lg neighbour attempted)" "$N"
 expect_eq "neighbour: unreachable" "$(lg neighbour unreachable)" "$N"
 expect_zero neighbour established refused timed_out no_port connections_in_use
-req=$(lg neighbour stack/neigh/requests)
+req=$(lg neighbour neigh/requests)
 [ "$req" -ge 3 ] || fail "neighbour: unreachable after $req ARP requests, expected 3 first"
-[ "$(lg neighbour stack/neigh/failures)" -ge 1 ] || fail "neighbour: the neighbour entry never failed"
-[ "$(lg neighbour stack/neigh/resolved)" = 0 ] || fail "neighbour: $DEAD resolved?"
+[ "$(lg neighbour neigh/failures)" -ge 1 ] || fail "neighbour: the neighbour entry never failed"
+[ "$(lg neighbour neigh/resolved)" = 0 ] || fail "neighbour: $DEAD resolved?"
 
 # 2. The same without a total: stops on --duration.
 tap_loadgen flood 0 --target $DEAD:80 --cps 1000 --duration 6 --json "$T_DIR/flood.json"
