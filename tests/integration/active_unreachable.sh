@@ -53,7 +53,10 @@ tap_loadgen noroute 0 --target $NOROUTE:80 --cps 1000 --duration 3 --json "$T_DI
 loadgen_wait noroute 40
 log "noroute: $(lg_summary noroute)"
 expect_zero noroute established refused timed_out no_port attempted syn_retransmits no_neighbour connections_in_use
-[ "$(lg noroute unreachable)" -gt 0 ] || fail "noroute: nothing unreachable"
+# No route: the generator knows at start (it routes each target once) and
+# counts every try as unroutable -- reported as unreachable, never sent.
+[ "$(lg noroute gen/unroutable)" -gt 0 ] || fail "noroute: nothing unroutable"
+expect_eq "noroute: every try failed" "$(lg noroute failed)" "$(lg noroute tried)"
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["elapsed_s"] >= 3 else 1)' \
   "$T_DIR/noroute.json" || fail "noroute: stopped before --duration 3 ($(lg noroute elapsed_s) s)"
 log "PASS"
