@@ -60,6 +60,7 @@ public:
     uint16_t n_owners() const { return _n_owners; }
     uint32_t reta_size() const { return _reta_size; }
     uint16_t reta(uint32_t i) const { return _reta[i]; }
+    // 4-byte aligned, so it can be passed to rte_softrss() as it is.
     const std::array<uint8_t, key_len>& key() const { return _key; }
 
 private:
@@ -67,7 +68,9 @@ private:
     std::array<uint16_t, reta_max> _reta{};
     uint32_t _reta_size;
     uint16_t _n_owners;
-    std::array<uint8_t, key_len> _key;
+    // rte_softrss() and rte_thash read the key as 32-bit words: keep it
+    // 4-aligned (after a u16 it would otherwise sit at an odd half-word).
+    alignas(uint32_t) std::array<uint8_t, key_len> _key;
 };
 
 } // namespace fg

@@ -20,10 +20,11 @@
 // (fg::mono_ns() by default) so tests control it and the lcore can pass a
 // TSC-derived time. Immutable after construction: shared by all lcores.
 //
-// One SipHash costs ~20 ns on these machines, too much of a 50 ns per-packet
-// budget, so the *_burst calls hash a whole rx burst eight lanes at a time
-// with AVX-512 where the CPU has it (about 5x less per hash; scalar
-// otherwise). Same results as the single calls, bit for bit.
+// One SipHash costs ~15-20 ns on these machines, too much of a 50 ns
+// per-packet budget, so the *_burst calls hash a whole rx burst side by side
+// in SIMD lanes (base/siphash_lanes.hh: AVX-512, AVX2 or scalar, chosen at
+// run time, FG_SIMD to force a narrower one). Same results as the single
+// calls, bit for bit, on every variant.
 #pragma once
 
 #include <cstddef>
@@ -34,35 +35,6 @@
 #include "base/tuple.hh"
 
 namespace fg::tcp {
-
-namespace detail {
-// Eight keyed tuple hashes at once, in the kernel's word order for each use,
-// for the *_burst calls. `t` must hold 8 readable tuples (pad a short burst).
-inline constexpr std::size_t sip_lanes = 8;
-
-#define FG_TUPLE_HASHES(X)                                                                                          \
-    X(cookie) /* siphash_4u32(raddr, laddr, rport << 16 | lport, extra[i]): syncookies cookie_hash() */            \
-    X(seq)    /* siphash_3u32(laddr, raddr, lport << 16 | rport): secure_tcp_seq() before the clock */             \
-    X(ts)     /* siphash_2u32(laddr, raddr): secure_tcp_ts_off() */
-
-enum class tuple_hash : uint8_t {
-#define FG_X(e) e,
-    FG_TUPLE_HASHES(FG_X)
-#undef FG_X
-};
-
-// extra: 8 words for tuple_hash::cookie (nullptr = all 0), ignored otherwise.
-using tuple_hash_x8_fn = void (*)(const siphash_key& k, tuple_hash what, const tuple4* t, const uint32_t* extra,
-                                  uint64_t* out);
-void tuple_hash_x8_scalar(const siphash_key& k, tuple_hash what, const tuple4* t, const uint32_t* extra,
-                          uint64_t* out);
-// Only where cpu_has_avx512(): gathers the tuples and runs 8 SipHash lanes in zmm registers.
-void tuple_hash_x8_avx512(const siphash_key& k, tuple_hash what, const tuple4* t, const uint32_t* extra,
-                          uint64_t* out);
-bool cpu_has_avx512();
-// The fastest of the two on this CPU (chosen on first use).
-void tuple_hash_x8(const siphash_key& k, tuple_hash what, const tuple4* t, const uint32_t* extra, uint64_t* out);
-} // namespace detail
 
 class isn_generator {
 public:
@@ -85,8 +57,10 @@ public:
     // on connections between these two addresses.
     uint32_t ts_offset(const tuple4& t) const { return uint32_t(siphash_2u32(t.laddr, t.raddr, _ts_key)); }
 
-    // isn() / ts_offset() of n tuples (any n), eight at a time.
+    // out[i] = isn(t[i], now_ns) for i < n: a whole rx burst (any n; 32 per
+    // SIMD pass). Plain arrays, no allocation; out must not overlap t.
     void isn_burst(std::size_t n, const tuple4* t, uint64_t now_ns, uint32_t* out) const;
+    // out[i] = ts_offset(t[i]) for i < n, the same way.
     void ts_offset_burst(std::size_t n, const tuple4* t, uint32_t* out) const;
 
 private:

@@ -3,6 +3,7 @@
 #include <random>
 #include <vector>
 
+#include "../base/simd_param.hh"
 #include "linux_ref.hh"
 #include "tcp/syncookie.hh"
 
@@ -272,85 +273,152 @@ TEST(Syncookie, PortsArePackedAsTheKernelPacksThem)
     EXPECT_NE(c.make(server_view, 5, 1460, 1), c.make(swapped, 5, 1460, 1));
 }
 
-// ---- bursts ---------------------------------------------------------------------
+// ---- bursts: every SIMD variant this CPU has, forced in turn ----------------------
 
-TEST(SyncookieBurst, MakeSameAsOneAtATime)
+// A random rx burst of SYNs: tuples, client ISNs, MSS values (including
+// none-like and jumbo ones), and burst sizes 1..32 as the engine sees them.
+struct syn_burst {
+    std::vector<tuple4> t;
+    std::vector<uint32_t> isn;
+    std::vector<uint16_t> mss;
+};
+syn_burst random_syns(std::size_t n, uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    syn_burst b{random_tuples(n, seed + 1), std::vector<uint32_t>(n), std::vector<uint16_t>(n)};
+    for (std::size_t i = 0; i < n; i++) {
+        b.isn[i] = uint32_t(rng());
+        b.mss[i] = i % 7 == 0 ? uint16_t(rng()) : uint16_t(rng() % 2000);
+    }
+    return b;
+}
+
+class SyncookieBurst : public test::simd_test {};
+
+// Large random input, cut into rx bursts of every size 1..32 (and one call
+// over all of it): each cookie and MSS equal to the Linux transcription's
+// and to the one-at-a-time call.
+TEST_P(SyncookieBurst, MakeMatchesKernelTranscription)
+{
+    set_linux_secrets(key0, key1);
+    const syncookie c = cookies();
+    const std::size_t n = 20000;
+    const syn_burst b = random_syns(n, 40 + uint32_t(level()));
+    std::mt19937 rng(41);
+    for (uint32_t count : {0u, 1u, 0xFFFFFFu, 0x1000000u, 0xFFFFFFFFu, uint32_t(rng())}) {
+        linux_ref::jiffies_64 = uint64_t(count) * syncookie::period_ms;
+        std::vector<uint32_t> out(n);
+        std::vector<uint16_t> mss_out(n);
+        for (std::size_t base = 0, burst = 1; base < n; base += burst, burst = burst % 32 + 1) {
+            const std::size_t m = std::min(burst, n - base);
+            c.make_burst(m, &b.t[base], &b.isn[base], &b.mss[base], count, &out[base], &mss_out[base]);
+        }
+        std::vector<uint32_t> all(n);
+        c.make_burst(n, b.t.data(), b.isn.data(), b.mss.data(), count, all.data(), nullptr);
+        for (std::size_t i = 0; i < n; i++) {
+            const syn_hdrs h = syn_of(b.t[i], b.isn[i]);
+            uint16_t linux_mss = b.mss[i];
+            const uint32_t want = linux_ref::__cookie_v4_init_sequence(&h.ip, &h.tcp, &linux_mss);
+            ASSERT_EQ(out[i], want) << "count " << count << " i " << i;
+            ASSERT_EQ(mss_out[i], linux_mss) << i;
+            ASSERT_EQ(all[i], want) << i;
+            ASSERT_EQ(c.make(b.t[i], b.isn[i], b.mss[i], count), want) << i;
+        }
+    }
+}
+
+// Good cookies (this count and the last), too old, from the future, forged,
+// and an MSS index off the table, checked at several later counts in bursts
+// of every size: each lane equal to the Linux transcription and to check().
+TEST_P(SyncookieBurst, CheckMatchesKernelTranscription)
+{
+    set_linux_secrets(key0, key1);
+    const syncookie c = cookies();
+    const std::size_t n = 12000;
+    const syn_burst b = random_syns(n, 50 + uint32_t(level()));
+    std::mt19937 rng(51);
+    const uint32_t count0 = 0xFFFFFF; // the count's low 8 bits wrap between count0 and count0 + 1
+    std::vector<uint32_t> cookie(n);
+    for (std::size_t i = 0; i < n; i++) {
+        switch (i % 6) {
+        case 0: cookie[i] = c.make(b.t[i], b.isn[i], b.mss[i], count0); break;
+        case 1: cookie[i] = c.make(b.t[i], b.isn[i], b.mss[i], count0 - 1); break;
+        case 2: cookie[i] = c.make(b.t[i], b.isn[i], b.mss[i], count0 - 2); break;
+        case 3: cookie[i] = c.make(b.t[i], b.isn[i], b.mss[i], count0 + 1); break;
+        case 4: cookie[i] = uint32_t(rng()); break;
+        default: cookie[i] = c.make_raw(b.t[i], b.isn[i], 4 + rng() % 100, count0); break;
+        }
+    }
+    for (uint32_t later = 0; later < 3; later++) {
+        const uint32_t count = count0 + later;
+        linux_ref::jiffies_64 = uint64_t(count) * syncookie::period_ms;
+        std::vector<uint16_t> mss(n + 1, 0xBEEF);
+        std::size_t valid = 0;
+        for (std::size_t base = 0, burst = 1; base < n; base += burst, burst = burst % 32 + 1) {
+            const std::size_t m = std::min(burst, n - base);
+            valid += c.check_burst(m, &b.t[base], &cookie[base], &b.isn[base], count, &mss[base]);
+        }
+        std::vector<uint16_t> all(n);
+        EXPECT_EQ(c.check_burst(n, b.t.data(), cookie.data(), b.isn.data(), count, all.data()), valid);
+        std::size_t want_valid = 0;
+        for (std::size_t i = 0; i < n; i++) {
+            syn_hdrs h = syn_of(b.t[i], b.isn[i] + 1); // the ACK: seq = client ISN + 1
+            const int want = linux_ref::__cookie_v4_check(&h.ip, &h.tcp, cookie[i]);
+            want_valid += want != 0;
+            ASSERT_EQ(int(mss[i]), want) << "later " << later << " i " << i << " kind " << i % 6;
+            ASSERT_EQ(all[i], mss[i]) << i;
+            uint16_t one = 0;
+            ASSERT_EQ(c.check(b.t[i], cookie[i], b.isn[i], count, &one), want != 0) << i;
+        }
+        EXPECT_EQ(valid, want_valid);
+        EXPECT_EQ(mss[n], 0xBEEF); // nothing written past n
+        EXPECT_GE(valid, n / 6); // at least one kind of good cookie at every later count
+    }
+}
+
+TEST_P(SyncookieBurst, WritesNothingPastN)
 {
     const syncookie c = cookies();
-    std::mt19937 rng(31);
-    const auto t = random_tuples(70, 32);
-    std::vector<uint32_t> isn(70);
-    std::vector<uint16_t> mss(70);
-    for (std::size_t i = 0; i < 70; i++) {
-        isn[i] = uint32_t(rng());
-        mss[i] = uint16_t(rng() % 2000);
-    }
+    const syn_burst b = random_syns(70, 31);
     for (uint32_t count : {0u, 1234567u}) {
-        for (std::size_t n : {0u, 1u, 7u, 8u, 9u, 16u, 70u}) {
+        for (std::size_t n = 0; n <= 70; n++) {
             std::vector<uint32_t> out(n + 1, 0xDEADBEEF);
             std::vector<uint16_t> mss_out(n + 1, 0xBEEF);
-            c.make_burst(n, t.data(), isn.data(), mss.data(), count, out.data(), mss_out.data());
+            c.make_burst(n, b.t.data(), b.isn.data(), b.mss.data(), count, out.data(), mss_out.data());
+            std::vector<uint16_t> checked(n + 1, 0xBEEF);
+            EXPECT_EQ(c.check_burst(n, b.t.data(), out.data(), b.isn.data(), count, checked.data()), n);
             for (std::size_t i = 0; i < n; i++) {
                 uint16_t want_mss = 0;
-                ASSERT_EQ(out[i], c.make(t[i], isn[i], mss[i], count, &want_mss)) << n << " " << i;
+                ASSERT_EQ(out[i], c.make(b.t[i], b.isn[i], b.mss[i], count, &want_mss)) << n << " " << i;
                 ASSERT_EQ(mss_out[i], want_mss);
+                ASSERT_EQ(checked[i], want_mss);
             }
             EXPECT_EQ(out[n], 0xDEADBEEFu);
             EXPECT_EQ(mss_out[n], 0xBEEF);
+            EXPECT_EQ(checked[n], 0xBEEF);
         }
     }
 }
 
-TEST(SyncookieBurst, CheckSameAsOneAtATime)
+TEST_P(SyncookieBurst, AllForgedLeavesZeros)
 {
     const syncookie c = cookies();
-    std::mt19937 rng(33);
-    const std::size_t n = 67;
-    const auto t = random_tuples(n, 34);
-    std::vector<uint32_t> isn(n);
-    std::vector<uint32_t> cookie(n);
-    const uint32_t count = 0x1FF;
-    for (std::size_t i = 0; i < n; i++) {
-        isn[i] = uint32_t(rng());
-        // Good now, good but a count old, too old, forged, MSS index off the table.
-        switch (i % 5) {
-        case 0: cookie[i] = c.make(t[i], isn[i], uint16_t(rng() % 2000), count); break;
-        case 1: cookie[i] = c.make(t[i], isn[i], uint16_t(rng() % 2000), count - 1); break;
-        case 2: cookie[i] = c.make(t[i], isn[i], 1460, count - 2); break;
-        case 3: cookie[i] = uint32_t(rng()); break;
-        default: cookie[i] = c.make_raw(t[i], isn[i], 4, count); break;
-        }
-    }
-    std::vector<uint16_t> mss(n + 1, 0xBEEF);
-    const std::size_t valid = c.check_burst(n, t.data(), cookie.data(), isn.data(), count, mss.data());
-    std::size_t want_valid = 0;
-    for (std::size_t i = 0; i < n; i++) {
-        uint16_t want = 0;
-        const bool ok = c.check(t[i], cookie[i], isn[i], count, &want);
-        want_valid += ok;
-        ASSERT_EQ(mss[i], ok ? want : 0) << i;
-        ASSERT_EQ(ok, i % 5 < 2) << i;
-    }
-    EXPECT_EQ(valid, want_valid);
-    EXPECT_EQ(mss[n], 0xBEEF);
-}
-
-TEST(SyncookieBurst, AllForgedLeavesZeros)
-{
-    const syncookie c = cookies();
-    const auto t = random_tuples(8, 35);
-    uint32_t cookie[8];
-    uint32_t isn[8];
-    uint16_t mss[8];
-    for (int i = 0; i < 8; i++) {
+    const auto t = random_tuples(40, 35);
+    uint32_t cookie[40];
+    uint32_t isn[40];
+    uint16_t mss[40];
+    for (int i = 0; i < 40; i++) {
         isn[i] = uint32_t(i);
         cookie[i] = c.make(t[i], isn[i], 1460, 100) + (1u << 24); // from the future
+        mss[i] = 0xBEEF;
     }
-    EXPECT_EQ(c.check_burst(8, t.data(), cookie, isn, 100, mss), 0u);
+    EXPECT_EQ(c.check_burst(40, t.data(), cookie, isn, 100, mss), 0u);
     for (uint16_t m : mss) {
         EXPECT_EQ(m, 0);
     }
 }
+
+FG_INSTANTIATE_SIMD(SyncookieBurst);
 
 // ---- timestamps -------------------------------------------------------------------
 
