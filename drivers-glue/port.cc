@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
@@ -25,6 +26,18 @@ bool g_started[RTE_MAX_ETHPORTS] = {};         // port_start() started it and po
 std::string errstr(const char* what, int rc)
 {
     return std::string(what) + ": " + rte_strerror(rc < 0 ? -rc : rc);
+}
+// The vdev parameter that fixes the queue count of drivers whose every queue
+// receives (nullptr: the queues are ours to choose, e.g. tap, PCI NICs).
+const char* fixed_queue_param(const std::string& driver)
+{
+    if (driver == "net_af_packet") {
+        return "qpairs";
+    }
+    if (driver == "net_vhost" || driver == "net_virtio_user") {
+        return "queues";
+    }
+    return nullptr;
 }
 } // namespace
 
@@ -80,7 +93,26 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
     out.driver = info.driver_name != nullptr ? info.driver_name : "";
     if (cfg.n_queues == 0 || cfg.n_queues > info.max_rx_queues || cfg.n_queues > info.max_tx_queues) {
         error = "port " + out.name + " supports " + std::to_string(info.max_rx_queues) + " rx / " +
-                std::to_string(info.max_tx_queues) + " tx queues, " + std::to_string(cfg.n_queues) + " requested";
+                std::to_string(info.max_tx_queues) + " tx queues, " + std::to_string(cfg.n_queues) +
+                " requested (one per lcore): give EAL at most " + std::to_string(info.max_rx_queues) + " lcore(s)";
+        return false;
+    }
+    // Devices whose queue count is fixed when they are made, and whose peer
+    // spreads frames over every queue (the kernel's PACKET_FANOUT over
+    // af_packet's sockets, the other end of a vhost-user pair): a queue
+    // nobody polls loses what lands on it without a word. (Ring ports are
+    // made by make_ring_pair() with one ring per lcore; the net_ring vdev
+    // loops each queue back to itself.)
+    const char* fixed_param = fixed_queue_param(out.driver);
+    // Such devices set their queue count when made (af_packet, vhost, rings);
+    // virtio_user only says its maximum (queues=N) until configured.
+    const uint16_t fixed_n = info.nb_rx_queues != 0 ? info.nb_rx_queues : info.max_rx_queues;
+    if (fixed_param != nullptr && fixed_n != cfg.n_queues) {
+        error = "port " + out.name + " (" + out.driver + ") has " + std::to_string(fixed_n) +
+                " queues and its peer spreads frames over all of them, but " + std::to_string(cfg.n_queues) +
+                " lcore(s) poll it, one queue each: give EAL " + std::to_string(fixed_n) + " lcore(s) (e.g. -l 0-" +
+                std::to_string(fixed_n - 1) + "), or make the device with " + fixed_param + "=" +
+                std::to_string(cfg.n_queues);
         return false;
     }
     rte_eth_conf conf{};
@@ -200,8 +232,10 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
     }
     rte_eth_dev_get_mtu(port_id, &out.mtu);
     out.n_queues = cfg.n_queues;
-    // Link wait: virtual ports are up at once; NICs take a moment.
-    const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * cfg.link_wait_ms / 1000;
+    // Link wait: virtual ports are up at once; NICs take a moment. net_vhost's
+    // link is up when its virtio peer starts, which may be after us.
+    const uint32_t wait_ms = out.driver == "net_vhost" ? 0 : cfg.link_wait_ms;
+    const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * wait_ms / 1000;
     rte_eth_link link{};
     do {
         rte_eth_link_get_nowait(port_id, &link);
@@ -212,8 +246,8 @@ bool port_start(uint16_t port_id, const port_config& cfg, const fg::steering& st
     } while (rte_get_timer_cycles() < deadline);
     out.link_up = link.link_status == RTE_ETH_LINK_UP;
     out.link_speed_mbps = link.link_speed;
-    if (!out.link_up) {
-        FG_LOG(WARNING, "port %s: link still down after %u ms; continuing", out.name.c_str(), cfg.link_wait_ms);
+    if (!out.link_up && wait_ms != 0) {
+        FG_LOG(WARNING, "port %s: link still down after %u ms; continuing", out.name.c_str(), wait_ms);
     }
     return true;
 }
@@ -257,6 +291,59 @@ void destroy_ring_pair(const std::string& name, uint16_t n_queues)
             rte_ring_free(r);
         }
     }
+}
+
+bool make_vhost_server(const std::string& name, const std::string& socket_path, uint16_t n_queues, uint16_t& port_b,
+                       std::string& error)
+{
+    if (n_queues == 0) {
+        error = "vhost pair: bad queue count";
+        return false;
+    }
+    // vdev drivers are found by name prefix: net_vhost..., virtio_user...
+    const std::string vh = "net_vhost_" + name;
+    ::unlink(socket_path.c_str());
+    const std::string args = "iface=" + socket_path + ",queues=" + std::to_string(n_queues);
+    const int rc = rte_vdev_init(vh.c_str(), args.c_str());
+    if (rc != 0) {
+        error = "vhost pair: cannot make " + vh + " (" + args + "): " + rte_strerror(-rc);
+        return false;
+    }
+    if (rte_eth_dev_get_port_by_name(vh.c_str(), &port_b) != 0) {
+        error = "vhost pair: no port " + vh + " after probe";
+        return false;
+    }
+    return true;
+}
+
+bool make_virtio_client(const std::string& name, const std::string& socket_path, uint16_t n_queues, uint16_t& port_a,
+                        std::string& error)
+{
+    const std::string vu = "virtio_user_" + name;
+    const std::string args = "path=" + socket_path + ",queues=" + std::to_string(n_queues) + ",queue_size=1024";
+    const int rc = rte_vdev_init(vu.c_str(), args.c_str());
+    if (rc != 0) {
+        error = "vhost pair: cannot make " + vu + " (" + args + "): " + rte_strerror(-rc) +
+                " (is the net_vhost side configured?)";
+        return false;
+    }
+    if (rte_eth_dev_get_port_by_name(vu.c_str(), &port_a) != 0) {
+        error = "vhost pair: no port " + vu + " after probe";
+        return false;
+    }
+    return true;
+}
+
+void destroy_vhost_pair(const std::string& name, const std::string& socket_path)
+{
+    for (const std::string& dn : {"virtio_user_" + name, "net_vhost_" + name}) {
+        uint16_t id = 0;
+        if (rte_eth_dev_get_port_by_name(dn.c_str(), &id) == 0) {
+            port_stop(id);
+        }
+        rte_vdev_uninit(dn.c_str());
+    }
+    ::unlink(socket_path.c_str());
 }
 
 bool make_ring_pair(const std::string& name, uint16_t n_queues, int socket, uint16_t& port_a, uint16_t& port_b,

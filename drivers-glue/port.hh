@@ -70,6 +70,21 @@ bool make_ring_pair(const std::string& name, uint16_t n_queues, int socket, uint
 // half-made or already closed pair.
 void destroy_ring_pair(const std::string& name, uint16_t n_queues);
 
+// A virtio PMD pair in this process, made in two steps: net_vhost
+// "net_vhost_<name>" (port_b) first, whose socket `socket_path` exists only
+// once port_b is configured (port_start); then virtio_user
+// "virtio_user_<name>" (port_a), which connects to it. n queues each, 1024
+// descriptors a queue on the virtio side (its default 256 overflows at
+// load-test rates). What the virtio side transmits arrives on the vhost
+// side, with the offloads and multi-queue paths of a real virtio NIC; the
+// vhost side's link is up once the virtio side is started. False with `error`.
+bool make_vhost_server(const std::string& name, const std::string& socket_path, uint16_t n_queues, uint16_t& port_b,
+                       std::string& error);
+bool make_virtio_client(const std::string& name, const std::string& socket_path, uint16_t n_queues, uint16_t& port_a,
+                        std::string& error);
+// Undoes both: closes the ports if still there, removes the devices and the socket.
+void destroy_vhost_pair(const std::string& name, const std::string& socket_path);
+
 // Finds a port by ethdev name (e.g. "net_tap0"); false if none.
 bool find_port(const std::string& name, uint16_t& port_id);
 

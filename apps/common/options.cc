@@ -364,8 +364,8 @@ bool parse_id_list(std::string_view v, unsigned max, std::vector<unsigned>& out,
     return true;
 }
 
-int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
-               const common_options& co, int argc, char** argv)
+int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows, const bool& help,
+               const bool& version, int argc, char** argv)
 {
     // `app --help` / `app --version` without "--": EAL would take them as its own.
     bool dashes = false;
@@ -380,7 +380,7 @@ int parse_args(const std::string& app, const std::string& what, const std::vecto
                 return 0;
             }
             if (a == "--version") {
-                std::printf("%s %s\n", app.c_str(), version());
+                std::printf("%s %s\n", app.c_str(), apps::version());
                 return 0;
             }
         }
@@ -390,15 +390,53 @@ int parse_args(const std::string& app, const std::string& what, const std::vecto
         std::fprintf(stderr, "%s: %s\n", app.c_str(), err.c_str());
         return 2;
     }
-    if (co.help) {
+    if (help) {
         std::printf("%s", usage(app, what, rows).c_str());
         return 0;
     }
-    if (co.version) {
-        std::printf("%s %s\n", app.c_str(), version());
+    if (version) {
+        std::printf("%s %s\n", app.c_str(), apps::version());
         return 0;
     }
     return -1;
+}
+
+bool parse_pair_kind(std::string_view v, pair_kind& out, std::string& error)
+{
+    if (v == "ring") {
+        out = pair_kind::ring;
+    } else if (v == "vhost") {
+        out = pair_kind::vhost;
+    } else {
+        error = "expected ring or vhost";
+        return false;
+    }
+    return true;
+}
+
+const char* pair_kind_name(pair_kind k) { return k == pair_kind::ring ? "ring pair" : "virtio_user <-> net_vhost pair"; }
+
+std::vector<option> bench_option_rows(bench_options& o)
+{
+    std::vector<option> r;
+    r.push_back({"seconds", true, "S  length of each measured part; default " + std::to_string(int(o.seconds)),
+                 [&o](std::string_view v, std::string& e) { return parse_double(v, 1, 3600, o.seconds, e); }});
+    r.push_back({"ports", true, "ring|vhost  the ports the two sides talk over: a ring pair (default) or a "
+                               "virtio_user <-> net_vhost pair (virtio offloads, in this process)",
+                 [&o](std::string_view v, std::string& e) { return parse_pair_kind(v, o.ports, e); }});
+    r.push_back({"json", true, "FILE  results as one JSON object", [&o](std::string_view v, std::string&) {
+                     o.json = std::string(v);
+                     return true;
+                 }});
+    r.push_back({"version", false, "print the version and exit", [&o](std::string_view, std::string&) {
+                     o.version = true;
+                     return true;
+                 }});
+    r.push_back({"help", false, "this text", [&o](std::string_view, std::string&) {
+                     o.help = true;
+                     return true;
+                 }});
+    return r;
 }
 
 bool resolve_port(const std::string& port, uint16_t& port_id, std::string& error)

@@ -65,8 +65,29 @@ std::string usage(const std::string& app, const std::string& what, const std::ve
 // The start of every app's main(): parses the app's part of argv; prints
 // --help or --version. Returns -1 to go on, else the exit status (0 after
 // --help / --version, 2 with a message on stderr for a bad option).
-int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
-               const common_options& co, int argc, char** argv);
+int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows, const bool& help,
+               const bool& version, int argc, char** argv);
+inline int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
+                      const common_options& co, int argc, char** argv)
+{
+    return parse_args(app, what, rows, co.help, co.version, argc, argv);
+}
+
+// Two ports wired back to back in one process (apps::runtime::port_pair):
+// memory rings, or virtio_user <-> net_vhost over a vhost-user socket.
+enum class pair_kind { ring, vhost };
+bool parse_pair_kind(std::string_view v, pair_kind& out, std::string& error);
+const char* pair_kind_name(pair_kind k);
+
+// Options every end-to-end benchmark (bench/e2e) takes.
+struct bench_options {
+    double seconds = 5;             // length of each measured part
+    pair_kind ports = pair_kind::ring; // --ports
+    std::string json;               // results as one JSON object
+    bool help = false;
+    bool version = false;
+};
+std::vector<option> bench_option_rows(bench_options& o);
 
 // A list of whole numbers and ranges, e.g. "0,2-3" (EAL lcore ids).
 bool parse_id_list(std::string_view v, unsigned max, std::vector<unsigned>& out, std::string& error);

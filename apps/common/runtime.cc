@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -50,6 +52,10 @@ void install_signal_handlers()
 {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    // A vhost-user peer that went away (or a closed pipe on stdout) is an
+    // error to report, not a reason to die: SIGPIPE killed a virtio_user port
+    // closed after its net_vhost peer.
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
 bool stop_requested() { return g_stop.load(); }
@@ -220,6 +226,19 @@ bool runtime::ring_pair(const std::string& name, uint16_t n_queues, uint16_t& po
     return glue::make_ring_pair(name, n_queues, 0, port_a, port_b, error);
 }
 
+bool runtime::port_pair(pair_kind kind, const std::string& name, uint16_t n_queues, uint16_t& port_a,
+                        uint16_t& port_b, const std::function<bool(uint16_t, std::string&)>& start_b,
+                        std::string& error)
+{
+    if (kind == pair_kind::ring) {
+        return ring_pair(name, n_queues, port_a, port_b, error) && start_b(port_b, error);
+    }
+    const std::string sock = "/tmp/fg-" + std::to_string(getpid()) + "-" + name + ".sock";
+    _undo.push_back([name, sock] { glue::destroy_vhost_pair(name, sock); });
+    return glue::make_vhost_server(name, sock, n_queues, port_b, error) && start_b(port_b, error) &&
+           glue::make_virtio_client(name, sock, n_queues, port_a, error);
+}
+
 core::stack* runtime::add_stack(const core::stack_config& cfg, std::string& error)
 {
     // The port is started inside stack::create: stop it even if create fails after that.
@@ -260,16 +279,18 @@ bool runtime::add_pair(pair_config pc, stack_pair& out, std::string& error)
     }
     uint16_t a = 0;
     uint16_t b = 0;
-    if (!ring_pair(pc.name, uint16_t(pc.client.lcores.size()), a, b, error)) {
+    auto start_server = [&](uint16_t port, std::string& e) {
+        pc.server.port_id = port;
+        out.server = add_stack(pc.server, e);
+        if (out.server == nullptr) {
+            e = pc.server.name + ": " + e;
+        }
+        return out.server != nullptr;
+    };
+    if (!port_pair(pc.kind, pc.name, uint16_t(pc.client.lcores.size()), a, b, start_server, error)) {
         return false;
     }
     pc.client.port_id = a;
-    pc.server.port_id = b;
-    out.server = add_stack(pc.server, error);
-    if (out.server == nullptr) {
-        error = pc.server.name + ": " + error;
-        return false;
-    }
     out.client = add_stack(pc.client, error);
     if (out.client == nullptr) {
         error = pc.client.name + ": " + error;

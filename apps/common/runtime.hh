@@ -62,9 +62,10 @@ struct run_options {
 // of the run proper (draining excluded).
 double run(const std::vector<core::stack*>& stacks, const run_options& ro);
 
-// A client stack and a server stack on the two ends of one ring pair.
+// A client stack and a server stack on the two ends of one port pair.
 struct pair_config {
-    std::string name = "pair";  // the ring pair's name (ports <name>_a, <name>_b)
+    pair_kind kind = pair_kind::ring;
+    std::string name = "pair";  // the pair's name (ring ports <name>_a, <name>_b; vhost: see glue)
     core::stack_config client;  // port_id is filled in; lcores: see add_pair()
     core::stack_config server;
 };
@@ -102,12 +103,18 @@ public:
     // freed at teardown.
     bool ring_pair(const std::string& name, uint16_t n_queues, uint16_t& port_a, uint16_t& port_b,
                    std::string& error);
+    // A port pair of either kind; both closed and their devices removed at
+    // teardown. port_b is made first and handed to `start_b` (which starts it:
+    // a stack, or a raw port), then port_a is made (a virtio_user port can
+    // only connect to a configured net_vhost one); port_a is not started.
+    bool port_pair(pair_kind kind, const std::string& name, uint16_t n_queues, uint16_t& port_a, uint16_t& port_b,
+                   const std::function<bool(uint16_t port_b, std::string& error)>& start_b, std::string& error);
     // A stack (core::stack::create, which starts cfg.port_id); at teardown
     // the stack is destroyed, then its port stopped and closed.
     core::stack* add_stack(const core::stack_config& cfg, std::string& error);
-    // Client and server stacks on a new ring pair. Lcores: as given in the
-    // configs (equal counts), or split_lcores() of every EAL lcore when both
-    // are empty.
+    // Client and server stacks on a new port pair (port_pair(): the server's
+    // first). Lcores: as given in the configs (equal counts), or
+    // split_lcores() of every EAL lcore when both are empty.
     bool add_pair(pair_config pc, stack_pair& out, std::string& error);
     // listen() on a stack of this runtime; unlisten and freed at teardown.
     tcp::listener* listen(core::stack& st, uint32_t addr, uint16_t port, const tcp::listen_options& o,

@@ -44,6 +44,7 @@ struct loadgen_options {
     std::vector<route::addr_range> responder_ips;
     tcp::syncookie_mode responder_cookies = tcp::syncookie_mode::always;
     uint32_t capacity = 1u << 20;
+    apps::pair_kind responder_ports = apps::pair_kind::ring;
     double drain_s = 3;
     double max_error_rate = 1;
     bool max_error_rate_set = false;
@@ -182,6 +183,9 @@ int main(int argc, char** argv)
                         lo.responder_ips.push_back(a);
                         return true;
                     }});
+    rows.push_back({"responder-ports", true, "ring|vhost  --responder's ports: a ring pair (default) or a virtio_user <-> "
+                                            "net_vhost pair in this process (virtio offloads and queues)",
+                    [&](std::string_view v, std::string& e) { return apps::parse_pair_kind(v, lo.responder_ports, e); }});
     rows.push_back({"responder-cookies", true, "auto|always|never  the responder's SYN cookies; default always",
                     [&](std::string_view v, std::string& e) {
                         if (!tcp::parse_syncookie_mode(v, lo.responder_cookies)) {
@@ -242,6 +246,7 @@ int main(int argc, char** argv)
             }
         }
         apps::pair_config pc;
+        pc.kind = lo.responder_ports;
         pc.name = "fgrp";
         pc.client = cc;
         pc.server.name = "responder";
@@ -292,7 +297,8 @@ int main(int argc, char** argv)
     const glue::eal_result& eal = rt->eal();
     std::printf("fg-loadgen: %zu source address(es), %zu target(s), %u generating lcore(s)%s, %s, cps %s%s\n",
                 cc.gen.laddrs.size(), lo.targets.size(), st->n_lcores(),
-                resp != nullptr ? (", " + std::to_string(resp->n_lcores()) + " responder lcore(s) on a ring pair").c_str()
+                resp != nullptr ? (", " + std::to_string(resp->n_lcores()) + " responder lcore(s) on a " +
+                                    apps::pair_kind_name(lo.responder_ports)).c_str()
                              : "",
                 eal.hugepages ? "hugepages" : "no hugepages", apps::fmt_rate(lo.gen.cps).c_str(),
                 lo.gen.total ? (", " + std::to_string(lo.gen.total) + " connections").c_str() : "");

@@ -44,7 +44,7 @@ using namespace fg;
 namespace {
 
 struct options {
-    double seconds = 5;
+    apps::bench_options b;         // --seconds, --ports, --json, --help, --version
     std::string only;              // "", "fg", "kernel"
     // Floodgate client: most connections in SYN-SENT at once. Each costs up to
     // three frames (SYN, ACK, RST) in the 4096-frame ring towards the responder:
@@ -54,7 +54,6 @@ struct options {
     uint32_t src_ips = 256;        // Floodgate client: source addresses (28k ports each)
     uint32_t kernel_inflight = 4096; // kernel client: connect()s in flight
     uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
-    std::string json;
 };
 
 double median(std::vector<double> v)
@@ -81,60 +80,46 @@ struct fg_result {
     double median_est = 0;
 };
 
-fg_result run_floodgate(const options& o)
+fg_result run_floodgate(apps::runtime& rt, const options& o)
 {
     fg_result r;
-    std::vector<unsigned> lcores;
-    unsigned id;
-    RTE_LCORE_FOREACH(id) { lcores.push_back(id); }
+    const std::vector<unsigned> lcores = rt.lcores();
     std::string err;
-    uint16_t pa = 0;
-    uint16_t pb = 0;
-    if (!glue::make_ring_pair("hsrp", 1, 0, pa, pb, err)) {
+    const uint32_t server_ip = ipv4(198, 18, 0, 2);
+    apps::pair_config pc;
+    pc.kind = o.b.ports;
+    pc.name = "hs";
+    pc.server.name = "hs_resp";
+    pc.server.lcores = {lcores[1]};
+    pc.server.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
+    pc.client.name = "hs_client";
+    pc.client.lcores = {lcores[0]};
+    const uint32_t first = ipv4(198, 18, 1, 0);
+    pc.client.addrs.push_back(route::addr_range{first, first + o.src_ips - 1, 16});
+    pc.client.gen.close = gen::close_mode::rst;
+    pc.client.gen.cps = o.cps;
+    pc.client.gen.concurrency = o.concurrency;
+    pc.client.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
+    for (uint32_t a = 0; a < o.src_ips; a++) {
+        pc.client.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
+    }
+    apps::stack_pair sp;
+    if (!rt.add_pair(pc, sp, err)) {
         std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
         return r;
     }
-    const uint32_t server_ip = ipv4(198, 18, 0, 2);
-    core::stack_config rc;
-    rc.name = "hs_resp";
-    rc.port_id = pb;
-    rc.lcores = {lcores[1]};
-    rc.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
-    auto resp = core::stack::create(rc, err);
-    if (!resp) {
-        std::fprintf(stderr, "bench-e2e-handshake: responder: %s\n", err.c_str());
-        return r;
-    }
+    core::stack* st = sp.client;
+    core::stack* resp = sp.server;
     tcp::listen_options lo;
     lo.cookies = tcp::syncookie_mode::always;
     lo.on_accept = tcp::accept_action::hold;
-    int rcode = 0;
-    auto l = resp->listen(0, 80, lo, rcode, err);
-    if (!l) {
+    if (rt.listen(*resp, 0, 80, lo, err) == nullptr) {
         std::fprintf(stderr, "bench-e2e-handshake: listen: %s\n", err.c_str());
-        return r;
-    }
-    core::stack_config cc;
-    cc.name = "hs_client";
-    cc.port_id = pa;
-    cc.lcores = {lcores[0]};
-    const uint32_t first = ipv4(198, 18, 1, 0);
-    cc.addrs.push_back(route::addr_range{first, first + o.src_ips - 1, 16});
-    cc.gen.close = gen::close_mode::rst;
-    cc.gen.cps = o.cps;
-    cc.gen.concurrency = o.concurrency;
-    cc.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
-    for (uint32_t a = 0; a < o.src_ips; a++) {
-        cc.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
-    }
-    auto st = core::stack::create(cc, err);
-    if (!st) {
-        std::fprintf(stderr, "bench-e2e-handshake: client: %s\n", err.c_str());
         return r;
     }
 
     apps::run_options ro;
-    ro.duration_s = o.seconds;
+    ro.duration_s = o.b.seconds;
     ro.stats_interval_s = 1;
     uint64_t last = 0;
     ro.stats_line = [&](double t, double iv) {
@@ -148,7 +133,7 @@ fg_result run_floodgate(const options& o)
                       (unsigned long)st->tcp_total(tcp::ctr::timed_out));
         return std::string(b);
     };
-    r.elapsed = apps::run({st.get(), resp.get()}, ro);
+    r.elapsed = apps::run({st, resp}, ro);
     r.established = st->tcp_total(tcp::ctr::established);
     r.attempted = st->tcp_total(tcp::ctr::attempted);
     r.timeouts = st->tcp_total(tcp::ctr::timed_out);
@@ -160,13 +145,7 @@ fg_result run_floodgate(const options& o)
     std::vector<double> steady(r.est_per_s.size() > 1 ? r.est_per_s.begin() + 1 : r.est_per_s.begin(),
                                r.est_per_s.end());
     r.median_est = median(steady);
-    resp->unlisten(*l);
-    l.reset();
-    glue::port_stop(pa);
-    glue::port_stop(pb);
-    st.reset();
-    resp.reset();
-    r.ok = true;
+    r.ok = true; // the runtime takes the listener, the stacks and the ports down at exit
     return r;
 }
 
@@ -271,7 +250,7 @@ kernel_result run_kernel(const options& o)
     });
     const double t0 = e2e::now_s();
     uint64_t last = 0;
-    for (double next = 1; next <= o.seconds + 1e-9; next += 1) {
+    for (double next = 1; next <= o.b.seconds + 1e-9; next += 1) {
         while (e2e::now_s() - t0 < next) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
@@ -305,9 +284,7 @@ kernel_result run_kernel(const options& o)
 int main(int argc, char** argv)
 {
     options o;
-    std::vector<apps::option> rows;
-    rows.push_back({"seconds", true, "S  length of each part; default 5",
-                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 3600, o.seconds, e); }});
+    std::vector<apps::option> rows = apps::bench_option_rows(o.b);
     rows.push_back({"only", true, "fg|kernel  run one part only", [&](std::string_view v, std::string& e) {
                         if (v != "fg" && v != "kernel") {
                             e = "expected fg or kernel";
@@ -354,33 +331,20 @@ int main(int argc, char** argv)
                         o.mbufs = uint32_t(x);
                         return true;
                     }});
-    rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
-                        o.json = std::string(v);
-                        return true;
-                    }});
-    bool help = false;
-    rows.push_back({"help", false, "this text", [&](std::string_view, std::string&) {
-                        help = true;
-                        return true;
-                    }});
+    const int early = apps::parse_args("bench-e2e-handshake",
+                                       "Handshakes per second: Floodgate client + responder lcores on a port pair vs "
+                                       "the kernel's loopback connect()+accept(), same machine, one run.",
+                                       rows, o.b.help, o.b.version, argc, argv);
+    if (early >= 0) {
+        return early;
+    }
     std::string err;
-    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
+    if (!rt) {
         std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
-        return 2;
-    }
-    if (help) {
-        std::printf("%s", apps::usage("bench-e2e-handshake",
-                                      "Handshakes per second: Floodgate client + responder lcores on a ring pair vs "
-                                      "the kernel's loopback connect()+accept(), same machine, one run.",
-                                      rows)
-                              .c_str());
-        return 0;
-    }
-    glue::eal_result eal = glue::eal_start(argc, argv, 2048);
-    if (!eal.ok) {
-        std::fprintf(stderr, "bench-e2e-handshake: %s\n", eal.error.c_str());
         return 1;
     }
+    const glue::eal_result& eal = rt->eal();
     if (o.mbufs != 0 && glue::mbuf_pool(0, o.mbufs, err) == nullptr) {
         std::fprintf(stderr, "%s: %s\n", "bench-e2e-handshake", err.c_str());
         return 1;
@@ -391,15 +355,15 @@ int main(int argc, char** argv)
     }
     std::printf("bench-e2e-handshake: %s, nr_hugepages %u, load average %s, %.0f s per part\n",
                 eal.hugepages ? "hugepages" : "no hugepages", e2e::hugepages_2m_total(), e2e::load_average().c_str(),
-                o.seconds);
+                o.b.seconds);
     fg_result f;
     kernel_result k;
     if (o.only != "kernel") {
-        std::printf("(a) Floodgate: client lcore + responder lcore, ring pair, cookies always, close rst, "
+        std::printf("(a) Floodgate: client lcore + responder lcore, %s, cookies always, close rst, "
                     "concurrency %u, %u source addresses\n",
-                    o.concurrency, o.src_ips);
+                    apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips);
         std::fflush(stdout);
-        f = run_floodgate(o);
+        f = run_floodgate(*rt, o);
         if (!f.ok) {
             return 1;
         }
@@ -431,11 +395,12 @@ int main(int argc, char** argv)
         std::printf("RATIO Floodgate / kernel: %.1fx (whole runs), %.1fx (steady medians); load average now %s\n",
                     fg_rate / k_rate, f.median_est / k.median_acc, e2e::load_average().c_str());
     }
-    if (!o.json.empty()) {
+    if (!o.b.json.empty()) {
         apps::json_object j;
         j.add("bench", std::string("e2e-handshake"));
         j.add("hugepages", uint64_t(eal.hugepages));
         j.add("load_average", e2e::load_average());
+        j.add("ports", std::string(apps::pair_kind_name(o.b.ports)));
         if (f.ok) {
             j.add("fg_established_per_s", fg_rate);
             j.add("fg_established_per_s_median", f.median_est);
@@ -449,10 +414,9 @@ int main(int argc, char** argv)
         if (f.ok && k.ok && k_rate > 0) {
             j.add("ratio", fg_rate / k_rate);
         }
-        if (!j.write(o.json, err)) {
+        if (!j.write(o.b.json, err)) {
             std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
         }
     }
-    glue::eal_stop();
     return 0;
 }

@@ -2,7 +2,7 @@
 // one side, against the 128-byte budget.
 //
 //   bench-e2e-memory -l 0-1 -- [--connections N] [--capacity N] [--pair] [--cps N]
-//       [--timeout S] [--json FILE]
+//       [--timeout S] [--ports ring|vhost] [--json FILE]
 //
 // Default (passive side): a responder stack on lcore 1 (SYN cookies always,
 // accept_action::hold) and the blaster on lcore 0, which opens connections
@@ -10,9 +10,11 @@
 // -- from 65536 source addresses, with at most 2048 SYNs unanswered so no
 // frame is ever lost. Every cookie ACK makes an ESTABLISHED connection that
 // the responder holds.
-// --pair: both sides are Floodgate stacks on a ring pair (as fg-loadgen
+// --pair: both sides are Floodgate stacks on a port pair (as fg-loadgen
 // --responder): the client's generator opens N connections with close mode
 // hold from 1024 source addresses, the responder holds them too.
+// --ports vhost: the two sides talk over a virtio_user <-> net_vhost pair
+// in this process instead of a ring pair.
 //
 // Reported per side: pool (64-byte conn blocks + 4-byte generation words),
 // established table and timer wheel bytes, as the library accounts them for
@@ -50,7 +52,7 @@ struct options {
     bool pair = false;
     double cps = 5e5;      // --pair: the client generator's rate (a full ring loses SYNs: 1 s retransmit)
     double timeout = 600;
-    std::string json;
+    apps::bench_options b; // --ports, --json, --help, --version (--seconds unused)
 };
 
 struct side_memory {
@@ -117,72 +119,69 @@ int main(int argc, char** argv)
                     [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 1e9, o.cps, e); }});
     rows.push_back({"timeout", true, "S  give up filling after this long; default 600",
                     [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 36000, o.timeout, e); }});
-    rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
-                        o.json = std::string(v);
-                        return true;
-                    }});
-    bool help = false;
-    rows.push_back({"help", false, "this text", [&](std::string_view, std::string&) {
-                        help = true;
-                        return true;
-                    }});
+    for (apps::option& r : apps::bench_option_rows(o.b)) {
+        if (r.name != "seconds") {
+            rows.push_back(std::move(r));
+        }
+    }
+    const int early = apps::parse_args("bench-e2e-memory",
+                                       "Bytes per connection with N (10M) connections held by one engine, against "
+                                       "the 128-byte budget; RSS growth per connection.",
+                                       rows, o.b.help, o.b.version, argc, argv);
+    if (early >= 0) {
+        return early;
+    }
     std::string err;
-    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
-        std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
-        return 2;
-    }
-    if (help) {
-        std::printf("%s", apps::usage("bench-e2e-memory",
-                                      "Bytes per connection with N (10M) connections held by one engine, against "
-                                      "the 128-byte budget; RSS growth per connection.",
-                                      rows)
-                              .c_str());
-        return 0;
-    }
     if (o.capacity == 0) {
         o.capacity = o.connections;
     }
-    glue::eal_result eal = glue::eal_start(argc, argv, 1024);
-    if (!eal.ok) {
-        std::fprintf(stderr, "bench-e2e-memory: %s\n", eal.error.c_str());
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
+    if (!rt) {
+        std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
         return 1;
     }
+    const glue::eal_result& eal = rt->eal();
     const unsigned main_lc = rte_get_main_lcore();
     const unsigned peer = rte_get_next_lcore(main_lc, 1, 0);
     if (rte_lcore_count() < 2 || peer >= RTE_MAX_LCORE) {
         std::fprintf(stderr, "bench-e2e-memory: needs 2 lcores (EAL -l 0-1)\n");
         return 2;
     }
-    std::printf("bench-e2e-memory: %s, load average %s, %lu connections, capacity %lu, %s\n",
+    std::printf("bench-e2e-memory: %s, load average %s, %lu connections, capacity %lu, %s, %s\n",
                 eal.hugepages ? "hugepages" : "no hugepages", e2e::load_average().c_str(),
                 (unsigned long)o.connections, (unsigned long)o.capacity,
-                o.pair ? "both sides Floodgate (--pair)" : "passive side (blaster clients)");
+                o.pair ? "both sides Floodgate (--pair)" : "passive side (blaster clients)",
+                apps::pair_kind_name(o.b.ports));
     std::fflush(stdout);
 
+    // The responder's port (b) first: a virtio_user port connects to a started net_vhost one.
     uint16_t pa = 0;
     uint16_t pb = 0;
-    if (!glue::make_ring_pair("memrp", 1, 0, pa, pb, err)) {
+    const e2e::proc_mem m0 = e2e::read_proc_mem();
+    const double t_create = e2e::now_s();
+    const uint32_t server_ip = ipv4(198, 18, 0, 2);
+    std::unique_ptr<core::stack> resp;
+    auto make_resp = [&](uint16_t port, std::string& e) {
+        core::stack_config rc;
+        rc.name = "mem_resp";
+        rc.port_id = port;
+        rc.lcores = {peer};
+        rc.gratuitous_arp = o.pair;
+        rc.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
+        rc.tcp.capacity = uint32_t(o.capacity);
+        resp = core::stack::create(rc, e);
+        if (!resp) {
+            e = "responder: " + e;
+        }
+        return resp != nullptr;
+    };
+    if (!rt->port_pair(o.b.ports, "memrp", 1, pa, pb, make_resp, err)) {
         std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
         return 1;
     }
     rte_ether_addr ma{};
     if (!o.pair && !e2e::start_raw_port(pa, ma, err)) {
         std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
-        return 1;
-    }
-    const e2e::proc_mem m0 = e2e::read_proc_mem();
-    const double t_create = e2e::now_s();
-    const uint32_t server_ip = ipv4(198, 18, 0, 2);
-    core::stack_config rc;
-    rc.name = "mem_resp";
-    rc.port_id = pb;
-    rc.lcores = {peer};
-    rc.gratuitous_arp = o.pair;
-    rc.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
-    rc.tcp.capacity = uint32_t(o.capacity);
-    auto resp = core::stack::create(rc, err);
-    if (!resp) {
-        std::fprintf(stderr, "bench-e2e-memory: responder: %s\n", err.c_str());
         return 1;
     }
     tcp::listen_options lo;
@@ -328,8 +327,8 @@ int main(int argc, char** argv)
 
     resp->unlisten(*l); // the lcores have stopped: the RCU grace period is immediate
     l.reset();
-    glue::port_stop(pa);
-    glue::port_stop(pb);
+    // The stacks go now (engine_memory() below builds a pool and table of the
+    // same size); the runtime closes the ports at exit.
     cli.reset();
     resp.reset();
     const side_memory sm = engine_memory(uint32_t(o.capacity));
@@ -340,7 +339,7 @@ int main(int argc, char** argv)
     }
     std::printf("  (conn block %zu B incl. its 12-byte timer link; load average now %s)\n", sizeof(tcp::conn),
                 e2e::load_average().c_str());
-    if (!o.json.empty()) {
+    if (!o.b.json.empty()) {
         apps::json_object j;
         j.add("bench", std::string("e2e-memory"));
         j.add("hugepages", uint64_t(eal.hugepages));
@@ -359,7 +358,7 @@ int main(int argc, char** argv)
             j.add("client_connections", client_held);
         }
         j.add("load_average", e2e::load_average());
-        if (!j.write(o.json, err)) {
+        if (!j.write(o.b.json, err)) {
             std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
         }
     }

@@ -2,7 +2,7 @@
 // the raw ring-port floor, in one run.
 //
 //   bench-e2e-synflood -l 0-1 -- [--seconds S] [--flows N] [--plain-syn] [--nic-rx-cksum]
-//       [--only floor|fg] [--json FILE]
+//       [--only floor|fg] [--ports ring|vhost] [--json FILE]
 //
 // The blaster (lcore 0) keeps a ring port full of SYNs from --flows distinct
 // sources (65536 addresses of 198.19.0.0/16, then further ports), rebuilding
@@ -14,7 +14,8 @@
 //         place with options, checksums in software (ring ports offload
 //         nothing; --nic-rx-cksum marks the SYNs' checksums as verified, as a
 //         NIC would, so only the transmit side is computed).
-// Printed: replies/s of each and the ratio fg / floor.
+// Printed: replies/s of each and the ratio fg / floor. --ports vhost: the
+// blaster's port is virtio_user, the other side net_vhost (this process).
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -34,14 +35,13 @@ using namespace fg;
 namespace {
 
 struct options {
-    double seconds = 5;
+    apps::bench_options b;   // --seconds, --ports, --json, --help, --version
     double warmup = 0.5;     // not measured: rings filling, caches warming
     uint32_t flows = 16384;  // distinct SYN frames (1.3 MB of templates: L2/L3-resident)
     bool plain_syn = false;
     bool nic_rx_cksum = false;
     std::string only;
     uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
-    std::string json;
 };
 
 struct phase_result {
@@ -98,7 +98,7 @@ phase_result blast(const char* name, const e2e::blaster_config& bc, const option
         const uint64_t s0 = bs.synack.load(std::memory_order_relaxed);
         const uint64_t n0 = bs.syn_sent.load(std::memory_order_relaxed);
         uint64_t last = r0;
-        for (double t = 1; t <= o.seconds + 1e-9; t += 1) {
+        for (double t = 1; t <= o.b.seconds + 1e-9; t += 1) {
             sleep_until(m0 + t);
             const uint64_t now = replies();
             std::printf("  [%s %4.1fs] replies %s/s (SYN-ACKs %lu total)\n", name, t,
@@ -139,15 +139,15 @@ e2e::blaster_config blaster_for(uint16_t port, const rte_ether_addr& src, const 
     return bc;
 }
 
-phase_result run_floor(const options& o, unsigned peer_lcore)
+phase_result run_floor(apps::runtime& rt, const options& o, unsigned peer_lcore)
 {
     std::string err;
     uint16_t pa = 0;
     uint16_t pb = 0;
     rte_ether_addr ma{};
     rte_ether_addr mb{};
-    if (!glue::make_ring_pair("sffl", 1, 0, pa, pb, err) || !e2e::start_raw_port(pa, ma, err) ||
-        !e2e::start_raw_port(pb, mb, err)) {
+    auto start_b = [&](uint16_t port, std::string& e) { return e2e::start_raw_port(port, mb, e); };
+    if (!rt.port_pair(o.b.ports, "sffl", 1, pa, pb, start_b, err) || !e2e::start_raw_port(pa, ma, err)) {
         std::fprintf(stderr, "bench-e2e-synflood: floor ports: %s\n", err.c_str());
         return {};
     }
@@ -159,8 +159,6 @@ phase_result run_floor(const options& o, unsigned peer_lcore)
     phase_result r = blast("floor", bc, o);
     stop.store(true);
     rte_eal_wait_lcore(peer_lcore);
-    glue::port_stop(pa);
-    glue::port_stop(pb);
     std::printf("    floor reflector: rx %lu, tx %lu, refused %lu, waiting %.0f%% of its time; blaster waiting %.0f%% of "
                 "its time\n",
                 (unsigned long)rs.rx, (unsigned long)rs.tx, (unsigned long)rs.dropped,
@@ -168,38 +166,37 @@ phase_result run_floor(const options& o, unsigned peer_lcore)
     return r;
 }
 
-phase_result run_fg(const options& o, unsigned peer_lcore, uint64_t& cookies_sent, uint64_t& tx_refused)
+phase_result run_fg(apps::runtime& rt, const options& o, unsigned peer_lcore, uint64_t& cookies_sent,
+                    uint64_t& tx_refused)
 {
     std::string err;
     uint16_t pa = 0;
     uint16_t pb = 0;
     rte_ether_addr ma{};
-    if (!glue::make_ring_pair("sffg", 1, 0, pa, pb, err) || !e2e::start_raw_port(pa, ma, err)) {
-        std::fprintf(stderr, "bench-e2e-synflood: fg ports: %s\n", err.c_str());
-        return {};
-    }
-    core::stack_config rc;
-    rc.name = "sf_resp";
-    rc.port_id = pb;
-    rc.lcores = {peer_lcore};
-    rc.gratuitous_arp = false; // the blaster does not speak ARP
-    rc.addrs.push_back(route::addr_range{ipv4(198, 18, 0, 2), ipv4(198, 18, 0, 2), 16});
-    auto st = core::stack::create(rc, err);
-    if (!st) {
-        std::fprintf(stderr, "bench-e2e-synflood: responder: %s\n", err.c_str());
+    core::stack* st = nullptr;
+    auto start_b = [&](uint16_t port, std::string& e) {
+        core::stack_config rc;
+        rc.name = "sf_resp";
+        rc.port_id = port;
+        rc.lcores = {peer_lcore};
+        rc.gratuitous_arp = false; // the blaster does not speak ARP
+        rc.addrs.push_back(route::addr_range{ipv4(198, 18, 0, 2), ipv4(198, 18, 0, 2), 16});
+        st = rt.add_stack(rc, e);
+        return st != nullptr;
+    };
+    if (!rt.port_pair(o.b.ports, "sffg", 1, pa, pb, start_b, err) || !e2e::start_raw_port(pa, ma, err)) {
+        std::fprintf(stderr, "bench-e2e-synflood: fg: %s\n", err.c_str());
         return {};
     }
     tcp::listen_options lo;
     lo.cookies = tcp::syncookie_mode::always;
     lo.on_accept = tcp::accept_action::hold;
-    int rcode = 0;
-    auto l = st->listen(0, 80, lo, rcode, err);
-    if (!l) {
+    if (rt.listen(*st, 0, 80, lo, err) == nullptr) {
         std::fprintf(stderr, "bench-e2e-synflood: listen: %s\n", err.c_str());
         return {};
     }
     const e2e::blaster_config bc = blaster_for(pa, ma, st->mac(), o, err);
-    rte_eal_remote_launch(stack_main, st.get(), peer_lcore);
+    rte_eal_remote_launch(stack_main, st, peer_lcore);
     phase_result r = blast("fg", bc, o);
     st->stop();
     rte_eal_wait_lcore(peer_lcore);
@@ -210,12 +207,7 @@ phase_result run_fg(const options& o, unsigned peer_lcore, uint64_t& cookies_sen
                 (unsigned long)st->tcp_total(tcp::ctr::syn_received), (unsigned long)st->tcp_total(tcp::ctr::synack_sent),
                 (unsigned long)cookies_sent, (unsigned long)st->core_total(core::ctr::rx_packets),
                 (unsigned long)tx_refused, (unsigned long)st->drop_total(net::drop::bad_tcp_cksum), 100 * r.blaster_idle);
-    st->unlisten(*l);
-    l.reset();
-    glue::port_stop(pa);
-    glue::port_stop(pb);
-    st.reset();
-    return r;
+    return r; // the runtime takes the listener, the stack and the ports down at exit
 }
 
 } // namespace
@@ -223,9 +215,7 @@ phase_result run_fg(const options& o, unsigned peer_lcore, uint64_t& cookies_sen
 int main(int argc, char** argv)
 {
     options o;
-    std::vector<apps::option> rows;
-    rows.push_back({"seconds", true, "S  measured length of each part (after 0.5 s warm-up); default 5",
-                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 3600, o.seconds, e); }});
+    std::vector<apps::option> rows = apps::bench_option_rows(o.b);
     rows.push_back({"flows", true, "N  distinct SYNs (source address/port) cycled through; default 16384",
                     [&](std::string_view v, std::string& e) {
                         uint64_t x;
@@ -262,33 +252,20 @@ int main(int argc, char** argv)
                         o.mbufs = uint32_t(x);
                         return true;
                     }});
-    rows.push_back({"json", true, "FILE  results as one JSON object", [&](std::string_view v, std::string&) {
-                        o.json = std::string(v);
-                        return true;
-                    }});
-    bool help = false;
-    rows.push_back({"help", false, "this text", [&](std::string_view, std::string&) {
-                        help = true;
-                        return true;
-                    }});
+    const int early = apps::parse_args("bench-e2e-synflood",
+                                       "SYN-cookie SYN-ACKs per second of one Floodgate lcore vs the raw port "
+                                       "floor (rx, swap MACs, tx), one blaster lcore, one run.",
+                                       rows, o.b.help, o.b.version, argc, argv);
+    if (early >= 0) {
+        return early;
+    }
     std::string err;
-    if (!apps::parse(rows, apps::app_args(argc, argv), err)) {
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
+    if (!rt) {
         std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());
-        return 2;
-    }
-    if (help) {
-        std::printf("%s", apps::usage("bench-e2e-synflood",
-                                      "SYN-cookie SYN-ACKs per second of one Floodgate lcore vs the raw ring-port "
-                                      "floor (rx, swap MACs, tx), one blaster lcore, one run.",
-                                      rows)
-                              .c_str());
-        return 0;
-    }
-    glue::eal_result eal = glue::eal_start(argc, argv, 1024);
-    if (!eal.ok) {
-        std::fprintf(stderr, "bench-e2e-synflood: %s\n", eal.error.c_str());
         return 1;
     }
+    const glue::eal_result& eal = rt->eal();
     if (o.mbufs != 0 && glue::mbuf_pool(0, o.mbufs, err) == nullptr) {
         std::fprintf(stderr, "%s: %s\n", "bench-e2e-synflood", err.c_str());
         return 1;
@@ -306,8 +283,9 @@ int main(int argc, char** argv)
     uint64_t cookies = 0;
     uint64_t refused = 0;
     if (o.only != "fg") {
-        std::printf("floor: blaster lcore %u -> ring pair -> lcore %u rx, swap MACs, tx\n", rte_get_main_lcore(), peer);
-        floor = run_floor(o, peer);
+        std::printf("floor: blaster lcore %u -> %s -> lcore %u rx, swap MACs, tx\n", rte_get_main_lcore(),
+                    apps::pair_kind_name(o.b.ports), peer);
+        floor = run_floor(*rt, o, peer);
         if (!floor.ok) {
             return 1;
         }
@@ -316,9 +294,9 @@ int main(int argc, char** argv)
                     e2e::fmt_rate(double(floor.syn_sent) / floor.seconds).c_str());
     }
     if (o.only != "floor") {
-        std::printf("fg: blaster lcore %u -> ring pair -> lcore %u Floodgate stack, cookies always\n",
-                    rte_get_main_lcore(), peer);
-        fgr = run_fg(o, peer, cookies, refused);
+        std::printf("fg: blaster lcore %u -> %s -> lcore %u Floodgate stack, cookies always\n",
+                    rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer);
+        fgr = run_fg(*rt, o, peer, cookies, refused);
         if (!fgr.ok) {
             return 1;
         }
@@ -327,15 +305,16 @@ int main(int argc, char** argv)
                     (unsigned long)(fgr.replies - fgr.synacks), e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str());
     }
     if (floor.ok && fgr.ok && floor.replies_per_s() > 0) {
-        std::printf("RATIO Floodgate SYN-ACKs / ring floor: %.2f (%.2f Mpps / %.2f Mpps); load average now %s\n",
-                    fgr.synacks_per_s() / floor.replies_per_s(), fgr.synacks_per_s() / 1e6,
+        std::printf("RATIO Floodgate SYN-ACKs / %s floor: %.2f (%.2f Mpps / %.2f Mpps); load average now %s\n",
+                    o.b.ports == apps::pair_kind::ring ? "ring" : "vhost", fgr.synacks_per_s() / floor.replies_per_s(), fgr.synacks_per_s() / 1e6,
                     floor.replies_per_s() / 1e6, e2e::load_average().c_str());
     }
-    if (!o.json.empty()) {
+    if (!o.b.json.empty()) {
         apps::json_object j;
         j.add("bench", std::string("e2e-synflood"));
         j.add("hugepages", uint64_t(eal.hugepages));
         j.add("load_average", e2e::load_average());
+        j.add("ports", std::string(apps::pair_kind_name(o.b.ports)));
         if (floor.ok) {
             j.add("floor_replies_per_s", floor.replies_per_s());
         }
@@ -347,10 +326,9 @@ int main(int argc, char** argv)
         if (floor.ok && fgr.ok && floor.replies_per_s() > 0) {
             j.add("ratio", fgr.synacks_per_s() / floor.replies_per_s());
         }
-        if (!j.write(o.json, err)) {
+        if (!j.write(o.b.json, err)) {
             std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());
         }
     }
-    glue::eal_stop();
     return 0;
 }
