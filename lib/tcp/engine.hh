@@ -43,6 +43,7 @@
 #include "base/tuple.hh"
 #include "net/classify.hh"
 #include "net/tcp_hdr.hh"
+#include "net/tcp_options.hh"
 #include "table/conn_table.hh"
 #include "table/pool.hh"
 #include "tcp/conn.hh"
@@ -249,10 +250,28 @@ private:
 
     // ---- listen.cc: LISTEN (3.10.7.2), SYN queue, cookies, accept ----
     listener* find_listener(rte_be32_t laddr, rte_be16_t lport) const;
-    void on_listen(rte_mbuf* m, const net::pkt_info& pi);
+    // What input_burst() worked out for a segment that matched no
+    // connection, for a whole burst at once: its listener and the SipHashes
+    // a cookie SYN-ACK or a cookie ACK needs, computed lane by lane
+    // (syncookie::make_burst / check_burst, isn_generator::ts_offset_burst).
+    // (No initialisers: a burst's array is filled by prepare_listen only.)
+    struct listen_pre {
+        listener* l;            // the listener (valid if `looked_up`)
+        bool looked_up;
+        uint8_t kind;           // pre_none, pre_syn (syn, ts_off, cookie if has_cookie), pre_ack (mss, ts_off)
+        bool has_cookie;        // pre_syn: `cookie` made (the listener was answering with cookies)
+        uint16_t mss;           // SYN: the MSS the cookie encodes; ACK: the cookie's MSS, 0 = invalid cookie
+        uint32_t cookie;        // SYN: the cookie (our ISN)
+        uint32_t ts_off;        // the pair's timestamp offset
+        net::tcp_options syn;   // SYN: its parsed options
+    };
+    enum : uint8_t { pre_none = 0, pre_syn = 1, pre_ack = 2 };
+    // Fills pre[i] for the segments of a burst chunk that found no connection.
+    void prepare_listen(rte_mbuf** m, const net::pkt_info* pi, const uint32_t* slots, uint32_t n, listen_pre* pre);
+    void on_listen(rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre = nullptr);
     void on_no_listener(rte_mbuf* m, const net::pkt_info& pi);
-    void on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi);
-    void on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi);
+    void on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre = nullptr);
+    void on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre = nullptr);
     // Hands an established passive connection to its listener's accept ring.
     // False (counted accept_queue_overflows, nothing changed) if it is full.
     bool enqueue_accept(listener& l, conn& c, uint32_t rtt_us);

@@ -26,9 +26,9 @@ listener* engine::find_listener(rte_be32_t laddr, rte_be16_t lport) const
     return static_cast<listener*>(e->user);
 }
 
-void engine::on_listen(rte_mbuf* m, const net::pkt_info& pi)
+void engine::on_listen(rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre)
 {
-    listener* l = find_listener(pi.tuple.laddr, pi.tuple.lport);
+    listener* l = pre != nullptr && pre->looked_up ? pre->l : find_listener(pi.tuple.laddr, pi.tuple.lport);
     if (l == nullptr) {
         on_no_listener(m, pi);
         return;
@@ -47,7 +47,7 @@ void engine::on_listen(rte_mbuf* m, const net::pkt_info& pi)
     // while this listener sent cookies in the last two minutes.
     if (f & th_ack) {
         if (!(f & th_syn) && l->cookie_mode() != syncookie_mode::never && l->lcore(_cfg.lcore).recent.recent(_now_ms)) {
-            on_cookie_ack(*l, m, pi);
+            on_cookie_ack(*l, m, pi, pre);
             return;
         }
         _ctr.inc(ctr::listen_ack_rst);
@@ -60,7 +60,7 @@ void engine::on_listen(rte_mbuf* m, const net::pkt_info& pi)
             drop(m, ctr::synfin_dropped);
             return;
         }
-        on_syn(*l, m, pi);
+        on_syn(*l, m, pi, pre);
         return;
     }
     // Fourth: "other control or text-bearing segments ... drop the segment".
@@ -78,8 +78,11 @@ void engine::on_no_listener(rte_mbuf* m, const net::pkt_info& pi)
     send_reset_for(m, pi, true);
 }
 
-void engine::on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi)
+void engine::on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre)
 {
+    if (pre != nullptr && pre->kind != pre_syn) {
+        pre = nullptr;
+    }
     _ctr.inc(ctr::syn_received);
     // Linux tcp_conn_request: a full accept queue drops the SYN
     // (LINUX_MIB_LISTENOVERFLOWS): no point answering what cannot be accepted.
@@ -88,7 +91,11 @@ void engine::on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi)
         return;
     }
     net::tcp_options parsed;
-    net::parse_tcp_options(rte_pktmbuf_mtod(m, const uint8_t*) + pi.opt_off, pi.opt_len, true, parsed);
+    if (pre != nullptr) {
+        parsed = pre->syn; // input_burst parsed it already
+    } else {
+        net::parse_tcp_options(rte_pktmbuf_mtod(m, const uint8_t*) + pi.opt_off, pi.opt_len, true, parsed);
+    }
     const syn_options syn = to_syn_options(parsed);
 
     listener::lcore_state& ls = l.lcore(_cfg.lcore);
@@ -116,10 +123,13 @@ void engine::on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi)
         // No state at all: the SYN-ACK's ISN is the cookie and, when the peer
         // does timestamps, our TSval's low 6 bits carry wscale/SACK
         // (Linux cookie_v4_init_sequence + cookie_init_timestamp).
+        // (input_burst hashed the whole burst's cookies and offsets lane by lane.)
         const negotiated n = negotiate_passive(cookie_view(syn), _cfg.opts);
-        const uint32_t isn =
-            _cfg.cookies->make(pi.tuple, pi.seq, peer_mss(syn), syncookie::count_from_ms(_now_ms), nullptr);
-        const uint32_t ts_off = n.ts_ok ? _cfg.isn->ts_offset(pi.tuple) : 0;
+        const uint32_t isn = pre != nullptr && pre->has_cookie
+                                            ? pre->cookie
+                                            : _cfg.cookies->make(pi.tuple, pi.seq, peer_mss(syn),
+                                                                 syncookie::count_from_ms(_now_ms), nullptr);
+        const uint32_t ts_off = !n.ts_ok ? 0 : pre != nullptr ? pre->ts_off : _cfg.isn->ts_offset(pi.tuple);
         const uint32_t tsv = n.ts_ok ? syncookie::make_tsval(_now_ms, cookie_options_of(n)) + ts_off : 0;
         const net::tcp_options o = synack_net_options(synack_options(n, _cfg.opts, tsv));
         ls.recent.note_sent(_now_ms);
@@ -143,7 +153,7 @@ void engine::on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi)
     c.snd_nxt = c.iss + 1;
     c.rcv_nxt = pi.seq + 1; // a SYN's payload (TFO) is not accepted: the peer sends it again
     c.ts_recent = n.ts_recent;
-    c.ts_offset = n.ts_ok ? _cfg.isn->ts_offset(pi.tuple) : 0;
+    c.ts_offset = !n.ts_ok ? 0 : pre != nullptr ? pre->ts_off : _cfg.isn->ts_offset(pi.tuple);
     c.t0 = _now_ms;
     c.mss = n.mss;
     c.snd_wnd = pi.window; // a SYN's window is never scaled (RFC 7323 2.2)
@@ -160,20 +170,24 @@ void engine::on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi)
     send_synack(c, m);
 }
 
-void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi)
+void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre)
 {
+    if (pre != nullptr && pre->kind != pre_ack) {
+        pre = nullptr;
+    }
     // Linux cookie_v4_check(): the ACK acknowledges our cookie (ack - 1) for
     // the client ISN (seq - 1) less than two minutes old; its TSecr gives back
     // the options. Invalid: LINUX_MIB_SYNCOOKIESFAILED and the listener's
     // answer to a stray ACK, RST <SEQ=SEG.ACK>.
-    uint16_t mss = 0;
-    bool ok = _cfg.cookies->check_ack(pi.tuple, pi.seq, pi.ack, syncookie::count_from_ms(_now_ms), &mss);
+    uint16_t mss = pre != nullptr ? pre->mss : 0; // input_burst checked the whole burst's cookies
+    bool ok = pre != nullptr ? mss != 0
+                             : _cfg.cookies->check_ack(pi.tuple, pi.seq, pi.ack, syncookie::count_from_ms(_now_ms), &mss);
     net::tcp_options parsed;
     cookie_options co;
     uint32_t ts_off = 0;
     if (ok) {
         net::parse_tcp_options(rte_pktmbuf_mtod(m, const uint8_t*) + pi.opt_off, pi.opt_len, false, parsed);
-        ts_off = _cfg.isn->ts_offset(pi.tuple);
+        ts_off = pre != nullptr ? pre->ts_off : _cfg.isn->ts_offset(pi.tuple);
         const cookie_policy policy{_cfg.opts.timestamps, _cfg.opts.sack, _cfg.opts.window_scaling, false};
         ok = syncookie::decode_tsecr(parsed.has_ts, syncookie::tsecr_without_offset(parsed.ts_ecr, ts_off), policy,
                                      co);
