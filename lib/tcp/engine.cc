@@ -11,6 +11,8 @@
 #include "tcp/negotiate.hh"
 #include <cstddef>
 
+#include "base/cpu.hh"
+
 namespace fg::tcp {
 
 const char* event_type_name(event_type t)
@@ -122,7 +124,11 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
                 misses++;
             }
         }
-        if (misses > 1) {
+        // Lanes pay off from two segments up, and only with vector lanes: the
+        // scalar lane code costs more than the one-at-a-time hashes
+        // (callgrind, bench-tcp BM_CookieSynAck vs BM_CookieSynAckBurst).
+        const bool batch = misses > 1 && simd_active() != simd::scalar;
+        if (batch) {
             prepare_listen(m + base, pi + base, slots, k, pre);
         }
         const uint64_t inserts = _table.stats().inserts;
@@ -142,7 +148,7 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
             if (s != table::conn_table::none) {
                 on_conn(s, m[base + i], p);
             } else {
-                on_listen(m[base + i], p, misses > 1 && slots[i] == table::conn_table::none ? &pre[i] : nullptr);
+                on_listen(m[base + i], p, batch && slots[i] == table::conn_table::none ? &pre[i] : nullptr);
             }
             flush_local(); // a safe point: the local sink may open or close connections
         }
