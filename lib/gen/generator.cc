@@ -11,7 +11,7 @@ namespace fg::gen {
 
 namespace {
 
-constexpr uint32_t hold_budget = 256;     // held connections closed per poll() once due or stopped
+constexpr uint32_t hold_budget = 64;      // held connections closed per poll() once due or stopped (FINs per poll)
 constexpr uint32_t sweep_budget = 65536;  // pool slots looked at per poll() by the stop sweep (hold_ms 0)
 
 } // namespace
@@ -473,12 +473,19 @@ void generator::end_holds()
 
 void generator::sweep_held()
 {
+    // At most hold_budget FINs per poll, like the opens: a sweep that closed
+    // millions at once would overflow the tx queue (and lose the FINs to
+    // their 1 s retransmission). The loop polls again only once the port
+    // takes frames (backpressure).
+    uint32_t closed = 0;
     _sweep = _env.engine->sweep_local(_sweep, sweep_budget, [&](const tcp::handle& h, const tcp::conn& c) {
         if (c.st == tcp::state::established && !c.has(tcp::cf_app_closed)) {
             in_flight_add(-1);
             _ctr.inc(ctr::hold_ended);
             _env.engine->close(h);
+            closed++;
         }
+        return closed < hold_budget;
     });
     _sweep_done = _sweep == UINT32_MAX;
 }

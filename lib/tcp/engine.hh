@@ -490,18 +490,20 @@ public:
     void close(const handle& h);
     void abort(const handle& h);
     // For the local application's sweeps (e.g. closing its held connections
-    // at stop): fn(handle, const conn&) for every in-use connection it
-    // opened in pool slots [from, from + n). Returns the slot to continue
-    // from, or UINT32_MAX once past the last slot ever used. fn may call
-    // close() / abort() on the connection it is given.
+    // at stop): fn(handle, const conn&) -> bool for every in-use connection
+    // it opened in pool slots [from, from + n), until fn returns false.
+    // Returns the slot to continue from, or UINT32_MAX once past the last
+    // slot ever used. fn may call close() / abort() on the connection given.
     template <class F>
     uint32_t sweep_local(uint32_t from, uint32_t n, F&& fn)
     {
         const uint32_t end = _pool.high_water();
         uint32_t s = from;
-        for (; s < end && s - from < n; s++) {
-            if (_pool.in_use(s) && (_pool[s].spare & af_local) != 0) {
-                fn(_pool.make_handle(s), static_cast<const conn&>(_pool[s]));
+        while (s < end && s - from < n) {
+            const uint32_t here = s++;
+            if (_pool.in_use(here) && (_pool[here].spare & af_local) != 0 &&
+                !fn(_pool.make_handle(here), static_cast<const conn&>(_pool[here]))) {
+                break;
             }
         }
         flush_local();
