@@ -34,7 +34,8 @@
     X(rx_packets, "frames received from the port")                                                                  \
     X(rx_bytes, "bytes received from the port")                                                                     \
     X(tx_packets, "frames the port accepted for transmission")                                                      \
-    X(tx_dropped, "frames the port refused (tx queue full): freed")                                                 \
+    X(tx_dropped, "frames lost: the tx queue was full and so was its backlog (freed)")                               \
+    X(tx_deferred, "frames the full tx queue refused at first, kept in the backlog and sent later")                 \
     X(arp_in, "ARP frames received")                                                                                \
     X(arp_replies_sent, "ARP replies to requests for our addresses")                                                \
     X(arp_requests_sent, "ARP requests sent to resolve next hops")                                                  \

@@ -101,6 +101,8 @@ struct alignas(64) lcore {
     uint32_t now_ms = 0;
     uint32_t next_resolve_ms = 0; // lcore 0: next round of --resolve requests
     uint64_t gen_seen_drops = 0;  // out.dropped when the generator last ran (backpressure)
+    uint64_t tick_seen_drops = 0; // out.dropped at the last timer tick
+    uint32_t timer_budget = 4096; // expiries per tick now (halved while the port refuses frames)
     uint64_t drain_tsc = 0;       // tx drain / timer period in TSC cycles
     uint64_t last_drain = 0;      // TSC of the last tx drain / timer check
     bool running = false;         // between begin() and end() of its loop
@@ -111,6 +113,7 @@ class stack {
 public:
     static constexpr uint16_t rx_burst = 32;          // l2fwd's MAX_PKT_BURST
     static constexpr uint32_t drain_us = 100;         // l2fwd's BURST_TX_DRAIN_US: flush partial batches
+    static constexpr uint32_t timer_floor = 64;       // expiries per ms at least, however full the tx queue
     static constexpr uint32_t garp_max = 64;          // gratuitous ARPs at start: enough to announce a LAN host
 
     // Brings up the port (drivers-glue) and everything per lcore. Needs EAL.

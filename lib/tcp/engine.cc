@@ -394,7 +394,7 @@ void engine::post_event(const conn& c, event_type t, int32_t error)
 
 // ---- timers -----------------------------------------------------------------
 
-void engine::tick(uint32_t now_ms)
+void engine::tick(uint32_t now_ms, uint32_t budget)
 {
     if (int32_t(now_ms - _now_ms) > 0) {
         _now_ms = now_ms;
@@ -405,7 +405,7 @@ void engine::tick(uint32_t now_ms)
             on_timer(slot);
             flush_local();
         },
-        _cfg.timer_budget);
+        budget != 0 ? std::min(budget, _cfg.timer_budget) : _cfg.timer_budget);
 }
 
 void engine::on_timer(uint32_t slot)

@@ -206,8 +206,9 @@ public:
     void input(rte_mbuf* m, const net::pkt_info& pi);
     // The same for a burst: one table lookup_burst for all, then dispatch.
     void input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n);
-    // Advances the clock and fires due timers (at most cfg.timer_budget).
-    void tick(uint32_t now_ms);
+    // Advances the clock and fires due timers (at most `budget`, 0: cfg.timer_budget;
+    // the rest fire on the next calls).
+    void tick(uint32_t now_ms, uint32_t budget = 0);
     // A command from an application thread (drained from the command ring).
     void command(const cmd& c);
 
