@@ -85,6 +85,9 @@ public:
     // enough are free, else --no-huge --no-shconf -m mem_mb) and installs
     // SIGINT/SIGTERM handlers that request a stop. nullptr with `error`.
     static std::unique_ptr<runtime> start(int argc, char** argv, unsigned mem_mb, std::string& error);
+    // For a process whose EAL is started and stopped elsewhere (the EAL test
+    // suite): the runtime owns everything else, and leaves EAL and signals alone.
+    static std::unique_ptr<runtime> adopt_eal();
     // Stops any lcore still running, then undoes everything in reverse order
     // of creation, EAL last.
     ~runtime();
@@ -139,6 +142,13 @@ public:
     const std::vector<core::stack*>& stacks() const { return _stacks; }
     // Runs every stack of this runtime until stop (apps::run).
     double run(const run_options& ro);
+    // Starts the loops of `stacks` (all of this runtime's when empty) on their
+    // lcores and returns at once (tests drive them meanwhile). They must not
+    // use the main lcore (the caller's). False with `error`.
+    bool launch(std::string& error, std::vector<core::stack*> stacks = {});
+    // Stops what launch() started and waits for the lcores; the stacks stay
+    // for inspection. Idempotent; the destructor does it too.
+    void halt();
 
 private:
     runtime() = default;
@@ -146,6 +156,9 @@ private:
     glue::eal_result _eal;
     std::vector<core::stack*> _stacks;
     core::capture* _capture = nullptr;
+    bool _owns_eal = false;
+    struct launch_state; // what launch() started: jobs the lcores read until halt()
+    std::unique_ptr<launch_state> _launch;
     std::vector<std::function<void()>> _undo;
 };
 
