@@ -173,6 +173,9 @@ std::pair<std::vector<unsigned>, std::vector<unsigned>> split_lcores(const std::
 
 std::unique_ptr<runtime> runtime::start(int argc, char** argv, unsigned mem_mb, std::string& error)
 {
+    // Before EAL: a signal during start-up is a stop request like any other
+    // (start-up finishes, the run ends at once, teardown runs in order).
+    install_signal_handlers();
     std::unique_ptr<runtime> rt(new runtime());
     rt->_eal = glue::eal_start(argc, argv, mem_mb);
     if (!rt->_eal.ok) {
@@ -181,7 +184,6 @@ std::unique_ptr<runtime> runtime::start(int argc, char** argv, unsigned mem_mb, 
     }
     rt->_owns_eal = true;
     rt->_undo.push_back([] { glue::eal_stop(); });
-    install_signal_handlers();
     std::setvbuf(stdout, nullptr, _IOLBF, 0); // stats lines reach a pipe as they are printed
     return rt;
 }
