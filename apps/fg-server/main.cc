@@ -369,12 +369,12 @@ int main(int argc, char** argv)
             for (unsigned i = 0; i < http::n_server_counters; i++) {
                 hj.add(http::server_counter_name(http::server_ctr(i)), hc.v[i]);
             }
+            j.add_raw("http", hj.str());
             apps::json_object e;
             for (unsigned i = 1; i < http::n_parse_errors; i++) {
                 e.add(http::parse_error_name(http::parse_error(i)), hc.errors[i]);
             }
-            hj.add_raw("request_errors", e.str());
-            j.add_raw("http", hj.str());
+            j.add_raw("http_request_errors", e.str());
         }
         j.add("connections_in_use", st->conns_in_use());
         apps::add_resolved(j, *st, co.resolve);

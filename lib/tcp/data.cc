@@ -323,6 +323,7 @@ void engine::end_stream(conn& c, uint32_t slot, stream_end why)
     stream s(*this, c, slot, x);
     app_of(c)->on_end(s, why);
     x.xf = uint8_t(x.xf & ~xf_on); // an ordinary connection from now on
+    _wheel.cancel(slot);           // the stream's RTO or app deadline; the ordinary code arms its own
     if ((c.spare & af_local) && why != stream_end::finished) {
         // The local application that opened it hears how it ended (once:
         // later events of the same end are not posted again).

@@ -60,3 +60,12 @@ keys = ["attempted", "established", "timed_out", "requests_sent", "responses_ok"
 print(" ".join("%s=%s" % (k, d.get(k)) for k in keys), "errors:",
       {k: v for k, v in d.get("response_errors", {}).items() if v})' "$T_DIR/$1.json"
 }
+
+# check_report FILE: the app's --json report validates against apps/report.schema.json.
+check_report() {
+  local here
+  here=$(dirname "$0")
+  /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip_or_fail "needs python3-jsonschema"
+  /usr/bin/python3 "$here/../apps/check_report.py" "$here/../../apps/report.schema.json" "$1" ||
+    fail "$1 does not validate against apps/report.schema.json"
+}

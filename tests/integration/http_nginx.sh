@@ -27,6 +27,7 @@ for k in responses_bad responses_unsupported response_timeouts response_resets r
   requests_pending responses_unexpected; do
   expect_eq "$k" "$(lg lg $k)" 0
 done
+check_report "$T_DIR/lg.json"
 p50=$(lg lg response_us_p50); p999=$(lg lg response_us_p999)
 [ "$p50" -gt 0 ] && [ "$p999" -ge "$p50" ] || fail "response latency percentiles missing or out of order: p50 $p50 p99.9 $p999"
 

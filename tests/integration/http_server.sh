@@ -11,6 +11,7 @@
 #  * fg-server's JSON: one 400, one malformed request, and at least as many
 #    200s as the clients counted.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 require_env
 for t in curl wrk ab; do
   command -v $t >/dev/null || skip_or_fail "needs $t"
@@ -63,6 +64,7 @@ grep -Eq '^Failed requests: +0$' "$T_DIR/abk.txt" || fail "ab -k failed requests
 grep -Eq '^Keep-Alive requests: +2000$' "$T_DIR/abk.txt" || fail "ab -k: not all kept alive: $(cat "$T_DIR/abk.txt")"
 
 stop_server srv
+check_report "$T_DIR/srv.json"
 ok=$(json_get "$T_DIR/srv.json" http/responses_200)
 log "fg-server: $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$T_DIR/srv.json")"
 expect_min() { [ "$2" -ge "$3" ] || fail "$1: got $2, expected at least $3"; }
