@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "port/allocator.hh"
+#include "smoke.hh"
 
 namespace {
 
@@ -233,13 +234,14 @@ void BM_PortAllocOneParityFull(benchmark::State& state)
 }
 BENCHMARK(BM_PortAllocOneParityFull)->Arg(0)->Arg(1);
 
-// Many destinations (1024 servers), 50% of each one's ports busy: the
-// per-call SipHash and steering hash with a cold perturbation slot.
+// Many destinations (1024 servers; 16 in a smoke run, smoke.hh), 50% of each
+// one's ports busy: the per-call SipHash and steering hash with a cold
+// perturbation slot.
 void BM_PortAllocManyDestinations(benchmark::State& state)
 {
     fg::steering s(2);
     allocator a(fg::port::config{}, s, 0, key);
-    constexpr uint32_t n_dst = 1024;
+    const uint32_t n_dst = fg::bench::sized(1024u, 16u); // a power of two: indexed with a mask
     tuple_set busy(n_dst * 15000);
     std::mt19937 rng(5);
     std::vector<rte_be32_t> dsts(n_dst);

@@ -8,6 +8,7 @@
 
 #include <sched.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -65,10 +66,17 @@ struct setup {
     }
 };
 
+// Made on first use and destroyed in main() before rte_eal_cleanup(): its
+// rte_lpm needs EAL alive to be freed (a function-local static was destroyed
+// at exit, after EAL, and the run ended in SIGSEGV inside rte_lpm_free).
+std::unique_ptr<setup> the_setup_ptr;
+
 setup& the_setup()
 {
-    static setup s;
-    return s;
+    if (!the_setup_ptr) {
+        the_setup_ptr = std::make_unique<setup>();
+    }
+    return *the_setup_ptr;
 }
 
 // Destinations: a quarter each on the connected /16, in 10/8, in 10.1/16 and
@@ -272,6 +280,7 @@ int main(int argc, char** argv)
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    the_setup_ptr.reset();
     rte_eal_cleanup();
     return 0;
 }

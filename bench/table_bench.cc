@@ -26,6 +26,7 @@
 // gets from max_load), as it cannot be relied on to take N keys into N slots.
 //
 // Run: taskset -c 1 build/bench/bench-table [--benchmark_filter=10M]
+// (FG_BENCH_SMOKE=1, the test suite's smoke run: 1K only.)
 #include <benchmark/benchmark.h>
 
 #include <rte_eal.h>
@@ -47,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "smoke.hh"
 #include "table/conn_table.hh"
 
 namespace {
@@ -459,6 +461,9 @@ int main(int argc, char** argv)
         return 1;
     }
     for (int64_t n : sizes) {
+        if (fg::bench::smoke() && n != sizes[0]) {
+            continue; // smoke.hh: the smallest size only
+        }
         register_all<ours>("ours", n);
         register_all<ours_conc>("ours_conc", n, false); // its batch is ours' lookup_burst
         register_all<ours_4k>("ours_4k", n);

@@ -20,6 +20,7 @@
 #include <rte_timer.h>
 
 #include "base/mem.hh"
+#include "smoke.hh"
 #include "timer/wheel.hh"
 
 namespace {
@@ -34,9 +35,10 @@ struct conn {
 };
 static_assert(sizeof(conn) == 64);
 
-constexpr uint32_t n_armed = 10'000'000;     // the load the brief asks for
-constexpr uint32_t n_spare = 2'000'000;      // unarmed objects for BM_TimerArm
-constexpr uint32_t n_ops = 2'000'000;        // timed operations per benchmark
+// (FG_BENCH_SMOKE=1: a hundredth of each, see smoke.hh)
+const uint32_t n_armed = fg::bench::sized(10'000'000u, 100'000u); // the load the brief asks for
+const uint32_t n_spare = fg::bench::sized(2'000'000u, 20'000u);   // unarmed objects for BM_TimerArm
+const uint32_t n_ops = fg::bench::sized(2'000'000u, 20'000u);     // timed operations per benchmark
 constexpr uint32_t span_ms = 60'000;         // expiries spread over 60 s (TIME_WAIT-like)
 
 // One pool for every benchmark; each benchmark zeroes and re-arms it.
@@ -213,7 +215,7 @@ bool eal_up()
     return rc >= 0;
 }
 
-constexpr uint32_t n_rte = 1'000'000; // rte_timer is 120 B each: 1M, not 10M
+const uint32_t n_rte = fg::bench::sized(1'000'000u, 10'000u); // rte_timer is 120 B each: 1M, not 10M
 
 void rte_noop(rte_timer*, void*) {}
 

@@ -274,7 +274,8 @@ void destroy_ring_pair(const std::string& name, uint16_t n_queues)
 {
     for (const std::string& pn : {name + "_a", name + "_b"}) {
         uint16_t id = 0;
-        if (rte_eth_dev_get_port_by_name(pn.c_str(), &id) == 0) {
+        // rte_eth_from_rings() names the ethdev net_ring_<name>.
+        if (rte_eth_dev_get_port_by_name(("net_ring_" + pn).c_str(), &id) == 0) {
             port_stop(id);
         }
     }

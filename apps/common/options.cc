@@ -10,6 +10,7 @@
 #include <rte_ethdev.h>
 
 #include "common/report.hh"
+#include "core/counters.hh"
 
 namespace fg::apps {
 
@@ -173,6 +174,11 @@ std::vector<option> common_option_rows(common_options& o)
                  [&o](std::string_view v, std::string& e) { return parse_double(v, 0.001, 1e7, o.pcap_max_mb, e); }});
     r.push_back({"pcap-lcores", true, "LIST  EAL lcores whose queues are captured, e.g. 0,2-3; default all",
                  [&o](std::string_view v, std::string& e) { return parse_id_list(v, RTE_MAX_LCORE - 1, o.pcap_lcores, e); }});
+    r.push_back({"list-counters", false, "print every counter (report and telemetry key, what it counts) and exit",
+                 [&o](std::string_view, std::string&) {
+                     o.list_counters = true;
+                     return true;
+                 }});
     r.push_back({"version", false, "print the version and exit", [&o](std::string_view, std::string&) {
                      o.version = true;
                      return true;
@@ -437,6 +443,38 @@ std::vector<option> bench_option_rows(bench_options& o)
                      return true;
                  }});
     return r;
+}
+
+std::string counter_list()
+{
+    std::string out;
+    for (const core::block_info& b : core::blocks()) {
+        for (unsigned i = 0; i < b.n; i++) {
+            const std::string key = b.flat ? core::flat_key(b, i) : std::string(b.name) + "/" + b.names[i];
+            char line[512];
+            std::snprintf(line, sizeof(line), "%-36s %-6s %s\n", key.c_str(), b.name, b.descs[i]);
+            out += line;
+        }
+    }
+    return out;
+}
+
+int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
+               const common_options& co, int argc, char** argv)
+{
+    bool listed_without_dashes = false;
+    bool dashes = false;
+    for (int i = 1; i < argc; i++) {
+        dashes = dashes || std::string_view(argv[i]) == "--";
+        listed_without_dashes = listed_without_dashes || (!dashes && std::string_view(argv[i]) == "--list-counters");
+    }
+    const int rc = listed_without_dashes && !dashes ? -1 : parse_args(app, what, rows, co.help, co.version, argc, argv);
+    if (rc < 0 && (co.list_counters || (listed_without_dashes && !dashes))) {
+        std::printf("# counter (report key; telemetry: the same, or drop_/neigh_/table_/gen_ + name) block  what it counts\n%s",
+                    counter_list().c_str());
+        return 0;
+    }
+    return rc;
 }
 
 bool resolve_port(const std::string& port, uint16_t& port_id, std::string& error)

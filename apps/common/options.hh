@@ -44,6 +44,7 @@ struct common_options {
     std::vector<unsigned> pcap_lcores; // EAL lcore ids to capture on; empty: all
     bool help = false;
     bool version = false;
+    bool list_counters = false;
 };
 
 // Rows for common_options, to be extended by each app.
@@ -67,11 +68,12 @@ std::string usage(const std::string& app, const std::string& what, const std::ve
 // --help / --version, 2 with a message on stderr for a bad option).
 int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows, const bool& help,
                const bool& version, int argc, char** argv);
-inline int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
-                      const common_options& co, int argc, char** argv)
-{
-    return parse_args(app, what, rows, co.help, co.version, argc, argv);
-}
+int parse_args(const std::string& app, const std::string& what, const std::vector<option>& rows,
+               const common_options& co, int argc, char** argv);
+
+// Every counter of the registry (core/counters.hh), one line each: its key in
+// reports and telemetry, its block, what it counts.
+std::string counter_list();
 
 // Two ports wired back to back in one process (apps::runtime::port_pair):
 // memory rings, or virtio_user <-> net_vhost over a vhost-user socket.

@@ -173,20 +173,94 @@ std::pair<std::vector<unsigned>, std::vector<unsigned>> split_lcores(const std::
 
 std::unique_ptr<runtime> runtime::start(int argc, char** argv, unsigned mem_mb, std::string& error)
 {
+    // Before EAL: a signal during start-up is a stop request like any other
+    // (start-up finishes, the run ends at once, teardown runs in order).
+    install_signal_handlers();
     std::unique_ptr<runtime> rt(new runtime());
     rt->_eal = glue::eal_start(argc, argv, mem_mb);
     if (!rt->_eal.ok) {
         error = rt->_eal.error;
         return nullptr;
     }
+    rt->_owns_eal = true;
     rt->_undo.push_back([] { glue::eal_stop(); });
-    install_signal_handlers();
     std::setvbuf(stdout, nullptr, _IOLBF, 0); // stats lines reach a pipe as they are printed
     return rt;
 }
 
+std::unique_ptr<runtime> runtime::adopt_eal()
+{
+    std::unique_ptr<runtime> rt(new runtime());
+    rt->_eal.ok = true;
+    return rt;
+}
+
+struct runtime::launch_state {
+    std::vector<lcore_job> jobs;
+    std::vector<unsigned> lcores; // launched
+    std::vector<core::stack*> stacks;
+};
+
+bool runtime::launch(std::string& error, std::vector<core::stack*> stacks)
+{
+    if (_launch) {
+        error = "launch: already running";
+        return false;
+    }
+    if (stacks.empty()) {
+        stacks = _stacks;
+    }
+    auto ls = std::make_unique<launch_state>();
+    ls->stacks = stacks;
+    for (core::stack* st : stacks) {
+        for (uint16_t i = 0; i < st->n_lcores(); i++) {
+            const unsigned id = st->lc(i).lcore_id;
+            if (id == rte_get_main_lcore()) {
+                error = "launch: stack " + st->config().name + " uses the main lcore, which drives the caller";
+                return false;
+            }
+            auto it = std::find_if(ls->jobs.begin(), ls->jobs.end(),
+                                   [id](const lcore_job& j) { return j.lcore_id == id; });
+            if (it == ls->jobs.end()) {
+                ls->jobs.push_back(lcore_job{id, {}});
+                it = ls->jobs.end() - 1;
+            }
+            it->stacks.push_back(st);
+        }
+    }
+    _launch = std::move(ls);
+    for (lcore_job& j : _launch->jobs) {
+        if (rte_eal_remote_launch(lcore_main, &j, j.lcore_id) != 0) {
+            error = "launch: lcore " + std::to_string(j.lcore_id) + " is busy";
+            halt();
+            return false;
+        }
+        _launch->lcores.push_back(j.lcore_id);
+    }
+    return true;
+}
+
+void runtime::halt()
+{
+    if (!_launch) {
+        return;
+    }
+    for (core::stack* st : _launch->stacks) {
+        st->stop();
+    }
+    for (unsigned id : _launch->lcores) {
+        // Sleep, not spin: the caller shares the CPUs with the lcores.
+        while (rte_eal_get_lcore_state(id) == RUNNING) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        rte_eal_wait_lcore(id);
+    }
+    _launch.reset();
+}
+
 runtime::~runtime()
 {
+    halt();
     if (g_lcores_running.load()) {
         // Only reachable if run() did not return normally (an exception):
         // the loops must be stopped before anything they use goes.

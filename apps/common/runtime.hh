@@ -2,19 +2,24 @@
 // stacks until told to stop.
 //
 // apps::runtime owns what a Floodgate process brings up, in the order it
-// must come up -- EAL, ports (ring pairs, or the ethdevs EAL probed),
-// stacks (each starts its port), listeners, telemetry -- and tears it down
-// in exactly the reverse order when it goes out of scope: after a normal
-// end, after SIGINT/SIGTERM, and on an early return from a start-up error.
-// Nothing that needs EAL outlives it (DPDK rings, ports, mempool users), so
-// rte_eal_cleanup() is always the last call. The "undo" list is the whole
-// mechanism: each thing created pushes how to take it down.
+// must come up -- EAL, ports (ring pairs, virtio_user <-> net_vhost pairs,
+// or the ethdevs EAL probed), stacks (each starts its port), listeners,
+// telemetry, the pcapng capture -- and tears it down in exactly the reverse
+// order when it goes out of scope: after a normal end, after SIGINT/SIGTERM
+// (handlers are in before EAL starts), and on an early return from a
+// start-up error. Nothing that needs EAL outlives it (DPDK rings, ports,
+// mempool users), so rte_eal_cleanup() is always the last call. The "undo"
+// list is the whole mechanism: each thing created pushes how to take it
+// down. add_pair() is the stack-pair builder of fg-loadgen --responder, the
+// e2e benches and the EAL tests (adopt_eal(): EAL owned by the test main).
 //
 // run() launches every stack's polling loop on its lcores -- several stacks
 // on one lcore interleave (stack::run_shared_lcore), so a load generator and
-// its responder fit on one core -- prints a stats line every interval from a
-// plain thread, stops on a signal, after the duration or when `done` says
-// so, and waits for every lcore.
+// its responder fit on one core -- prints a stats line every interval and
+// takes a series sample every second from a plain (unpinned) thread, stops
+// on a signal, after the duration or when `finished`/`done` says so, drains,
+// and waits for every lcore. launch()/halt() do the same without blocking,
+// for tests.
 #pragma once
 
 #include <functional>
@@ -85,6 +90,9 @@ public:
     // enough are free, else --no-huge --no-shconf -m mem_mb) and installs
     // SIGINT/SIGTERM handlers that request a stop. nullptr with `error`.
     static std::unique_ptr<runtime> start(int argc, char** argv, unsigned mem_mb, std::string& error);
+    // For a process whose EAL is started and stopped elsewhere (the EAL test
+    // suite): the runtime owns everything else, and leaves EAL and signals alone.
+    static std::unique_ptr<runtime> adopt_eal();
     // Stops any lcore still running, then undoes everything in reverse order
     // of creation, EAL last.
     ~runtime();
@@ -139,6 +147,13 @@ public:
     const std::vector<core::stack*>& stacks() const { return _stacks; }
     // Runs every stack of this runtime until stop (apps::run).
     double run(const run_options& ro);
+    // Starts the loops of `stacks` (all of this runtime's when empty) on their
+    // lcores and returns at once (tests drive them meanwhile). They must not
+    // use the main lcore (the caller's). False with `error`.
+    bool launch(std::string& error, std::vector<core::stack*> stacks = {});
+    // Stops what launch() started and waits for the lcores; the stacks stay
+    // for inspection. Idempotent; the destructor does it too.
+    void halt();
 
 private:
     runtime() = default;
@@ -146,6 +161,9 @@ private:
     glue::eal_result _eal;
     std::vector<core::stack*> _stacks;
     core::capture* _capture = nullptr;
+    bool _owns_eal = false;
+    struct launch_state; // what launch() started: jobs the lcores read until halt()
+    std::unique_ptr<launch_state> _launch;
     std::vector<std::function<void()>> _undo;
 };
 

@@ -4,7 +4,16 @@
 //   fg-loadgen [EAL options] -- --ip 198.18.1.0-198.18.1.255/16 --target 198.18.0.2:80
 //       [--connections N] [--cps N] [--concurrency N] [--close rst|fin|hold] [--hold-ms MS]
 //       [--port-range LO-HI] [--syn-retries N] [--time-wait-ms MS] [--tw-reuse]
+//       [--http PATH [--requests-per-conn N] [--response-timeout-ms MS]]
 //       [--duration S] [--drain S] [--max-error-rate F] [--json FILE] [--pcap FILE]
+//
+// With --http PATH every connection carries HTTP/1.1: `GET PATH` with Host
+// set to the target, the whole response read (lib/http's client on the
+// lcores, no buffering), then the next request (keep-alive, up to
+// --requests-per-conn) or the --close mode. Every request ends counted:
+// responses_ok (2xx), responses_bad, responses_unsupported (chunked),
+// response_timeouts, response_resets, response_closed, response_failed;
+// latencies (request to last byte) as response_us_p50/p99/p999.
 //
 // With --responder it needs no NIC: it makes a ring pair (two ports wired back
 // to back in memory) and runs our own stack on the other end as the server,
@@ -30,6 +39,7 @@
 #include "common/runtime.hh"
 #include "core/telemetry.hh"
 #include "eal.hh"
+#include "http/group.hh"
 #include "port.hh"
 
 using namespace fg;
@@ -48,6 +58,9 @@ struct loadgen_options {
     double drain_s = 3;
     double max_error_rate = 1;
     bool max_error_rate_set = false;
+    bool http = false;
+    http::client_config hc;
+    uint64_t responder_http_bytes = 128;
 };
 
 bool parse_target(std::string_view v, std::pair<uint32_t, uint16_t>& out, std::string& e)
@@ -194,8 +207,18 @@ int main(int argc, char** argv)
                         }
                         return true;
                     }});
+    rows.push_back({"http", true, "PATH  send GET PATH HTTP/1.1 on each connection and read the whole response before --close",
+                    [&](std::string_view v, std::string&) {
+                        lo.http = true;
+                        lo.hc.path = std::string(v);
+                        return true;
+                    }});
+    rows.push_back(apps::u64_option("requests-per-conn", "N  with --http: requests per connection, one after another (keep-alive); default 1", 1, 1000000, [&](uint64_t x) { lo.hc.requests_per_conn = uint32_t(x); }));
+    rows.push_back(apps::u64_option("response-timeout-ms", "MS  with --http: abort a connection whose response is not complete this long after the request; default 10000", 1, 3600000, [&](uint64_t x) { lo.hc.response_timeout_ms = uint32_t(x); }));
+    rows.push_back(apps::u64_option("responder-http-bytes", "N  with --responder --http: the responder's response body size; default 128", 0, 1u << 29, [&](uint64_t x) { lo.responder_http_bytes = x; }));
     const std::string what = "A load generator on Floodgate: opens connections at --cps from the --ip ranges to the "
-                             "--target(s), reports established/refused/timed out and handshake RTTs.";
+                             "--target(s), reports established/refused/timed out and handshake RTTs; with --http, "
+                             "HTTP requests/s, response outcomes and latencies.";
 
     const int early = apps::parse_args("fg-loadgen", what, rows, co, argc, argv);
     if (early >= 0) {
@@ -206,6 +229,9 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-loadgen: give --ip ADDR/PLEN (or a range) and at least one --target ADDR:PORT\n");
         return 2;
     }
+    // The HTTP client and responder outlive the runtime's stacks (declared first, destroyed last).
+    http::client_group hclient;
+    http::server_group hserver;
     std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
     if (!rt) {
         std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
@@ -225,6 +251,14 @@ int main(int argc, char** argv)
         for (uint64_t a = r.first; a <= r.last; a++) {
             cc.gen.laddrs.push_back(rte_cpu_to_be_32(uint32_t(a)));
         }
+    }
+    if (lo.http) {
+        lo.hc.targets = cc.gen.targets;
+        if (!hclient.init(lo.hc, err)) {
+            std::fprintf(stderr, "fg-loadgen: --http: %s\n", err.c_str());
+            return 2;
+        }
+        hclient.attach(cc);
     }
     core::stack* st = nullptr;
     core::stack* resp = nullptr;
@@ -254,6 +288,15 @@ int main(int argc, char** argv)
         pc.server.tcp.capacity = lo.capacity;
         pc.server.mtu = co.mtu;
         pc.server.gratuitous_arp = true;
+        if (lo.http) {
+            http::server_config scfg;
+            scfg.body = http::generated_body(lo.responder_http_bytes);
+            if (!hserver.init(scfg, err)) {
+                std::fprintf(stderr, "fg-loadgen: responder: %s\n", err.c_str());
+                return 2;
+            }
+            hserver.attach(pc.server);
+        }
         apps::stack_pair sp;
         if (!rt->add_pair(pc, sp, err)) {
             std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
@@ -263,7 +306,7 @@ int main(int argc, char** argv)
         resp = sp.server;
         tcp::listen_options o;
         o.cookies = lo.responder_cookies;
-        o.on_accept = tcp::accept_action::hold;
+        o.on_accept = lo.http ? tcp::accept_action::serve : tcp::accept_action::hold;
         std::vector<uint16_t> ports;
         for (const auto& t : lo.targets) {
             if (std::find(ports.begin(), ports.end(), t.second) != ports.end()) {
@@ -308,6 +351,7 @@ int main(int argc, char** argv)
     ro.duration_s = co.duration_s;
     ro.stats_interval_s = co.stats_interval_s;
     core::counter_set last_line = st->counters();
+    uint64_t last_req = 0;
     ro.stats_line = [&](double t, double iv) -> std::string {
         const core::counter_set now = st->counters();
         const core::counter_set d = now.since(last_line);
@@ -323,7 +367,26 @@ int main(int argc, char** argv)
                       (unsigned long)now[tcp::ctr::timed_out], (unsigned long)unreachable(now),
                       (unsigned long)no_port(now), (unsigned long)now[tcp::ctr::syn_retransmits],
                       (unsigned long)st->generator_in_flight(), h.percentile(50), h.percentile(99), h.percentile(99.9));
-        return buf;
+        std::string line = buf;
+        if (lo.http) {
+            const http::client_counters hcn = hclient.counters();
+            const tcp::rtt_histogram lat = hclient.latency();
+            const uint64_t req = hcn[http::client_ctr::requests_sent];
+            std::snprintf(buf, sizeof(buf),
+                          " | requests %s/s ok %lu bad %lu timeout %lu failed %lu | response p50 %u p99 %u us",
+                          apps::fmt_rate(double(req - last_req) / iv).c_str(),
+                          (unsigned long)hcn[http::client_ctr::responses_ok],
+                          (unsigned long)(hcn[http::client_ctr::responses_bad] +
+                                          hcn[http::client_ctr::responses_unsupported]),
+                          (unsigned long)hcn[http::client_ctr::response_timeouts],
+                          (unsigned long)(hcn[http::client_ctr::response_resets] +
+                                          hcn[http::client_ctr::response_closed] +
+                                          hcn[http::client_ctr::response_failed]),
+                          lat.percentile(50), lat.percentile(99));
+            last_req = req;
+            line += buf;
+        }
+        return line;
     };
     // The report's series: one sample a second.
     apps::series series;
@@ -383,6 +446,22 @@ int main(int argc, char** argv)
                 (unsigned long)est, elapsed, apps::fmt_rate(per_s).c_str(), (unsigned long)total[tcp::ctr::refused],
                 (unsigned long)total[tcp::ctr::timed_out], (unsigned long)unreachable(total),
                 (unsigned long)no_port(total), h.percentile(50), h.percentile(99), h.percentile(99.9));
+    const http::client_counters hcn = hclient.counters();
+    const tcp::rtt_histogram lat = hclient.latency();
+    if (lo.http) {
+        const uint64_t req = hcn[http::client_ctr::requests_sent];
+        std::printf("fg-loadgen: HTTP %lu requests in %.2f s (%s/s): ok %lu, bad %lu, unsupported %lu, timeouts %lu, "
+                    "resets %lu, closed %lu, failed %lu, pending %lu; response p50 %u us p99 %u us p99.9 %u us\n",
+                    (unsigned long)req, elapsed, apps::fmt_rate(elapsed > 0 ? double(req) / elapsed : 0).c_str(),
+                    (unsigned long)hcn[http::client_ctr::responses_ok],
+                    (unsigned long)hcn[http::client_ctr::responses_bad],
+                    (unsigned long)hcn[http::client_ctr::responses_unsupported],
+                    (unsigned long)hcn[http::client_ctr::response_timeouts],
+                    (unsigned long)hcn[http::client_ctr::response_resets],
+                    (unsigned long)hcn[http::client_ctr::response_closed],
+                    (unsigned long)hcn[http::client_ctr::response_failed], (unsigned long)hcn.pending(),
+                    lat.percentile(50), lat.percentile(99), lat.percentile(99.9));
+    }
     const std::string pcap = rt->capture_summary();
     if (!pcap.empty()) {
         std::printf("fg-loadgen: %s\n", pcap.c_str());
@@ -426,6 +505,22 @@ int main(int argc, char** argv)
         j.add("established_per_s", per_s);
         j.add("connections_in_use", st->conns_in_use());
         j.add("time_wait_held", time_wait_held(total));
+        if (lo.http) {
+            for (unsigned i = 0; i < http::n_client_counters; i++) {
+                j.add(http::client_counter_name(http::client_ctr(i)), hcn.v[i]);
+            }
+            j.add("requests_pending", hcn.pending());
+            j.add("requests_per_s", elapsed > 0 ? double(hcn[http::client_ctr::requests_sent]) / elapsed : 0.0);
+            j.add("response_us_p50", uint64_t(lat.percentile(50)));
+            j.add("response_us_p99", uint64_t(lat.percentile(99)));
+            j.add("response_us_p999", uint64_t(lat.percentile(99.9)));
+            j.add("response_us_max", uint64_t(lat.max()));
+            apps::json_object e;
+            for (unsigned i = 1; i < http::n_parse_errors; i++) {
+                e.add(http::parse_error_name(http::parse_error(i)), hcn.errors[i]);
+            }
+            j.add_raw("response_errors", e.str());
+        }
         apps::add_resolved(j, *st, co.resolve);
         rt->add_capture(j);
         j.add_raw("series", series.str());
@@ -433,6 +528,14 @@ int main(int argc, char** argv)
             apps::json_object r;
             apps::add_counters(r, resp->counters());
             r.add("connections_in_use", resp->conns_in_use());
+            if (lo.http) {
+                const http::server_counters sc = hserver.counters();
+                apps::json_object hj;
+                for (unsigned i = 0; i < http::n_server_counters; i++) {
+                    hj.add(http::server_counter_name(http::server_ctr(i)), sc.v[i]);
+                }
+                r.add_raw("http", hj.str());
+            }
             j.add_raw("responder", r.str());
         }
         if (!j.write(co.json_path, err)) {

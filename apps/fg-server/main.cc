@@ -3,7 +3,12 @@
 //
 //   fg-server [EAL options] -- --ip 198.18.0.2/24 --listen 80,443 [--backlog N]
 //       [--syn-backlog N] [--syncookies auto|always|never] [--on-accept close|rst|hold]
-//       [--app-threads N] [--duration S] [--json FILE]
+//       [--app-threads N] [--http-body FILE | --http-bytes N] [--duration S] [--json FILE]
+//
+// With --http-body FILE (or --http-bytes N of generated text) the listeners
+// serve HTTP/1.1 on the lcores themselves (lib/http's server, no application
+// thread): 200 OK with that body and its Content-Length to every request,
+// keep-alive as HTTP/1.1 says, 400 to garbage.
 //
 // The lcores run the TCP handshakes; accepted connections reach application
 // threads (an Intel TBB arena of --app-threads workers) through each
@@ -26,6 +31,7 @@
 #include "common/runtime.hh"
 #include "core/telemetry.hh"
 #include "eal.hh"
+#include "http/group.hh"
 #include "port.hh"
 
 using namespace fg;
@@ -40,7 +46,38 @@ struct server_options {
     on_accept action = on_accept::close;
     unsigned app_threads = 1;
     uint32_t capacity = 1u << 20;
+    bool http = false;
+    std::string http_body_file;
+    uint64_t http_bytes = 0;
+    http::server_config hs;
 };
+
+bool read_file(const std::string& path, std::string& out, std::string& error)
+{
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        error = "cannot open " + path;
+        return false;
+    }
+    out.clear();
+    char buf[65536];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) != 0) {
+        out.append(buf, n);
+        if (out.size() >= (1u << 30)) {
+            std::fclose(f);
+            error = path + " is 1 GiB or more";
+            return false;
+        }
+    }
+    const bool bad = std::ferror(f) != 0;
+    std::fclose(f);
+    if (bad) {
+        error = "cannot read " + path;
+        return false;
+    }
+    return true;
+}
 
 // What the application threads did; each worker has its own line.
 struct alignas(64) app_counters {
@@ -155,8 +192,20 @@ int main(int argc, char** argv)
                     }});
     rows.push_back(apps::u64_option("app-threads", "N  application threads (TBB workers) taking accepted connections; default 1", 1, 64, [&](uint64_t x) { so.app_threads = unsigned(x); }));
     rows.push_back(apps::u64_option("max-conns", "N  connections per lcore (pool and table); default 1048576", 1024, 1u << 27, [&](uint64_t x) { so.capacity = uint32_t(x); }));
+    rows.push_back({"http-body", true, "FILE  serve HTTP/1.1 on the lcores: 200 OK with this file as the body to every request",
+                    [&](std::string_view v, std::string&) {
+                        so.http = true;
+                        so.http_body_file = std::string(v);
+                        return true;
+                    }});
+    rows.push_back(apps::u64_option("http-bytes", "N  serve HTTP/1.1 with N bytes of generated text as the body", 0, (1u << 30) - 1, [&](uint64_t x) {
+        so.http = true;
+        so.http_bytes = x;
+    }));
+    rows.push_back(apps::u64_option("http-idle-ms", "MS  with HTTP: close a keep-alive connection idle this long; default 60000", 1, 3600000, [&](uint64_t x) { so.hs.idle_timeout_ms = uint32_t(x); }));
+    rows.push_back(apps::u64_option("http-max-head", "N  with HTTP: request line and headers at most N bytes (else 400); default 8192", 16, 65535, [&](uint64_t x) { so.hs.max_head = uint32_t(x); }));
     const std::string what = "An accepting server on Floodgate: answers ARP and ping, listens on TCP ports and "
-                             "hands accepted connections to application threads.";
+                             "hands accepted connections to application threads, or serves HTTP on the lcores.";
 
     const int early = apps::parse_args("fg-server", what, rows, co, argc, argv);
     if (early >= 0) {
@@ -167,9 +216,33 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "fg-server: give at least one --ip ADDR/PLEN (see --help)\n");
         return 2;
     }
+    http::server_group hserver; // outlives the runtime's stack (declared first, destroyed last)
+    if (so.http) {
+        if (!so.http_body_file.empty()) {
+            if (so.http_bytes != 0) {
+                std::fprintf(stderr, "fg-server: give --http-body or --http-bytes, not both\n");
+                return 2;
+            }
+            if (!read_file(so.http_body_file, so.hs.body, err)) {
+                std::fprintf(stderr, "fg-server: --http-body: %s\n", err.c_str());
+                return 2;
+            }
+            so.hs.content_type = "application/octet-stream";
+        } else {
+            so.hs.body = http::generated_body(so.http_bytes);
+        }
+        if (!hserver.init(so.hs, err)) {
+            std::fprintf(stderr, "fg-server: %s\n", err.c_str());
+            return 2;
+        }
+        so.lo.on_accept = tcp::accept_action::serve;
+    }
     core::stack_config sc;
     sc.name = "server";
     sc.tcp.capacity = so.capacity;
+    if (so.http) {
+        hserver.attach(sc);
+    }
     std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
     if (!rt) {
         std::fprintf(stderr, "fg-server: %s\n", err.c_str());
@@ -219,6 +292,7 @@ int main(int argc, char** argv)
     ro.duration_s = co.duration_s;
     ro.stats_interval_s = co.stats_interval_s;
     core::counter_set last_line = st->counters();
+    uint64_t last_req = 0;
     ro.stats_line = [&](double t, double iv) {
         const core::counter_set now = st->counters();
         const core::counter_set d = now.since(last_line);
@@ -233,7 +307,18 @@ int main(int argc, char** argv)
                       (unsigned long)now[tcp::ctr::cookies_rejected], (unsigned long)now[tcp::ctr::rst_sent],
                       (unsigned long)now[tcp::ctr::accept_queue_overflows],
                       (unsigned long)now[tcp::ctr::syn_queue_overflows], double(d[core::ctr::rx_packets]) / iv);
-        return std::string(buf);
+        std::string line = buf;
+        if (so.http) {
+            const http::server_counters hc = hserver.counters();
+            const uint64_t req = hc[http::server_ctr::requests];
+            std::snprintf(buf, sizeof(buf), " | http requests %.0f/s (total %lu) 200 %lu 400 %lu",
+                          double(req - last_req) / iv, (unsigned long)req,
+                          (unsigned long)hc[http::server_ctr::responses_200],
+                          (unsigned long)hc[http::server_ctr::responses_400]);
+            last_req = req;
+            line += buf;
+        }
+        return line;
     };
     apps::series series;
     core::counter_set last_sample = st->counters();
@@ -278,6 +363,19 @@ int main(int argc, char** argv)
         a.add("freed", ac.freed.load());
         a.add("cmd_retries", ac.cmd_retries.load());
         j.add_raw("app_threads", a.str());
+        if (so.http) {
+            const http::server_counters hc = hserver.counters();
+            apps::json_object hj;
+            for (unsigned i = 0; i < http::n_server_counters; i++) {
+                hj.add(http::server_counter_name(http::server_ctr(i)), hc.v[i]);
+            }
+            j.add_raw("http", hj.str());
+            apps::json_object e;
+            for (unsigned i = 1; i < http::n_parse_errors; i++) {
+                e.add(http::parse_error_name(http::parse_error(i)), hc.errors[i]);
+            }
+            j.add_raw("http_request_errors", e.str());
+        }
         j.add("connections_in_use", st->conns_in_use());
         apps::add_resolved(j, *st, co.resolve);
         rt->add_capture(j);

@@ -2,7 +2,7 @@
 // Linux kernel, on the same machine in one run.
 //
 //   bench-e2e-handshake -l 0-1 -- [--seconds S] [--only fg|kernel] [--concurrency N]
-//       [--kernel-inflight N] [--src-ips N] [--json FILE]
+//       [--kernel-inflight N] [--src-ips N] [--http [--http-bytes N]] [--json FILE]
 //
 // (a) Floodgate: a client stack on lcore 0 and a responder stack on lcore 1,
 //     wired back to back by a ring pair (what `fg-loadgen --responder` runs).
@@ -15,6 +15,14 @@
 //     non-blocking connect()s to 127.0.0.1 in flight (epoll), a server thread
 //     pinned to CPU 1 accept()s; both close with SO_LINGER 0 (RST: no
 //     TIME-WAIT, ports never run out). Reported: accepted/s.
+// With --http both sides run one HTTP/1.1 exchange per connection, like
+// dperf's HTTP CPS test but with Linux's handshake: (a) the client's
+// generator connections carry lib/http's client (GET / on the handshake's
+// last ACK, the whole response read, then RST) and the responder serves
+// lib/http's server on the lcore (200 with --http-bytes of body); (b) the
+// same request and response bytes between a kernel epoll client on CPU 0
+// and an epoll server on CPU 1 (http_kernel.hh). Reported: complete 2xx
+// responses per second on each side.
 // Printed last: the ratio Floodgate / kernel, with the load average.
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -37,6 +45,8 @@
 #include "common/runtime.hh"
 #include "e2e.hh"
 #include "eal.hh"
+#include "http/group.hh"
+#include "http_kernel.hh"
 #include "port.hh"
 
 using namespace fg;
@@ -54,6 +64,8 @@ struct options {
     uint32_t src_ips = 256;        // Floodgate client: source addresses (28k ports each)
     uint32_t kernel_inflight = 4096; // kernel client: connect()s in flight
     uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
+    bool http = false;             // one HTTP exchange per connection on both sides
+    uint64_t http_bytes = 128;     // the response body
 };
 
 double median(std::vector<double> v)
@@ -76,11 +88,22 @@ struct fg_result {
     uint64_t timeouts = 0;
     uint64_t syn_retransmits = 0;
     uint64_t tx_dropped = 0;     // both stacks: frames the ring refused
-    std::vector<double> est_per_s; // one sample per second
+    std::vector<double> est_per_s; // one sample per second (--http: complete 2xx responses)
     double median_est = 0;
+    uint64_t responses_ok = 0;     // --http
+    uint64_t requests = 0;
+    uint64_t http_failed = 0;      // --http: requests that ended any other way
+    uint32_t response_p50 = 0;
+    uint32_t response_p99 = 0;
 };
 
-fg_result run_floodgate(apps::runtime& rt, const options& o)
+// --http: the client and server of both stacks; they outlive the runtime's stacks.
+struct http_side {
+    http::client_group client;
+    http::server_group server;
+};
+
+fg_result run_floodgate(apps::runtime& rt, const options& o, http_side& hs)
 {
     fg_result r;
     const std::vector<unsigned> lcores = rt.lcores();
@@ -103,6 +126,18 @@ fg_result run_floodgate(apps::runtime& rt, const options& o)
     for (uint32_t a = 0; a < o.src_ips; a++) {
         pc.client.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
     }
+    if (o.http) {
+        http::server_config scfg;
+        scfg.body = http::generated_body(o.http_bytes);
+        http::client_config hc;
+        hc.targets = pc.client.gen.targets;
+        if (!hs.server.init(scfg, err) || !hs.client.init(hc, err)) {
+            std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
+            return r;
+        }
+        hs.server.attach(pc.server);
+        hs.client.attach(pc.client);
+    }
     apps::stack_pair sp;
     if (!rt.add_pair(pc, sp, err)) {
         std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
@@ -112,7 +147,7 @@ fg_result run_floodgate(apps::runtime& rt, const options& o)
     core::stack* resp = sp.server;
     tcp::listen_options lo;
     lo.cookies = tcp::syncookie_mode::always;
-    lo.on_accept = tcp::accept_action::hold;
+    lo.on_accept = o.http ? tcp::accept_action::serve : tcp::accept_action::hold;
     if (rt.listen(*resp, 0, 80, lo, err) == nullptr) {
         std::fprintf(stderr, "bench-e2e-handshake: listen: %s\n", err.c_str());
         return r;
@@ -123,13 +158,15 @@ fg_result run_floodgate(apps::runtime& rt, const options& o)
     ro.stats_interval_s = 1;
     uint64_t last = 0;
     ro.stats_line = [&](double t, double iv) {
-        const uint64_t est = st->tcp_total(tcp::ctr::established);
+        const uint64_t est = o.http ? hs.client.counters()[http::client_ctr::responses_ok]
+                                    : st->tcp_total(tcp::ctr::established);
         const double rate = double(est - last) / iv;
         r.est_per_s.push_back(rate);
         last = est;
         char b[200];
-        std::snprintf(b, sizeof(b), "  [fg %4.1fs] established %s/s, SYN-ACKs %s total, timeouts %lu", t,
-                      e2e::fmt_rate(rate).c_str(), e2e::fmt_rate(double(resp->tcp_total(tcp::ctr::synack_sent))).c_str(),
+        std::snprintf(b, sizeof(b), "  [fg %4.1fs] %s %s/s, SYN-ACKs %s total, timeouts %lu", t,
+                      o.http ? "HTTP exchanges (2xx)" : "established", e2e::fmt_rate(rate).c_str(),
+                      e2e::fmt_rate(double(resp->tcp_total(tcp::ctr::synack_sent))).c_str(),
                       (unsigned long)st->tcp_total(tcp::ctr::timed_out));
         return std::string(b);
     };
@@ -141,6 +178,15 @@ fg_result run_floodgate(apps::runtime& rt, const options& o)
     r.synacks = resp->tcp_total(tcp::ctr::synack_sent);
     r.cookies_ok = resp->tcp_total(tcp::ctr::cookies_accepted);
     r.tx_dropped = st->core_total(core::ctr::tx_dropped) + resp->core_total(core::ctr::tx_dropped);
+    if (o.http) {
+        const http::client_counters hc = hs.client.counters();
+        const tcp::rtt_histogram lat = hs.client.latency();
+        r.responses_ok = hc[http::client_ctr::responses_ok];
+        r.requests = hc[http::client_ctr::requests_sent];
+        r.http_failed = r.requests - r.responses_ok - hc.pending();
+        r.response_p50 = lat.percentile(50);
+        r.response_p99 = lat.percentile(99);
+    }
     // The first second includes the ramp-up: the median of the others.
     std::vector<double> steady(r.est_per_s.size() > 1 ? r.est_per_s.begin() + 1 : r.est_per_s.begin(),
                                r.est_per_s.end());
@@ -331,6 +377,13 @@ int main(int argc, char** argv)
                         o.mbufs = uint32_t(x);
                         return true;
                     }});
+    rows.push_back({"http", false, "one HTTP/1.1 exchange per connection on both sides (HTTP connections/s)",
+                    [&](std::string_view, std::string&) {
+                        o.http = true;
+                        return true;
+                    }});
+    rows.push_back(apps::u64_option("http-bytes", "N  with --http: response body bytes; default 128", 0, 1u << 20,
+                                    [&](uint64_t x) { o.http_bytes = x; }));
     const int early = apps::parse_args("bench-e2e-handshake",
                                        "Handshakes per second: Floodgate client + responder lcores on a port pair vs "
                                        "the kernel's loopback connect()+accept(), same machine, one run.",
@@ -339,6 +392,7 @@ int main(int argc, char** argv)
         return early;
     }
     std::string err;
+    http_side hs; // outlives the runtime's stacks
     std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
     if (!rt) {
         std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
@@ -358,12 +412,17 @@ int main(int argc, char** argv)
                 o.b.seconds);
     fg_result f;
     kernel_result k;
+    e2e::kernel_http_result kh;
+    if (o.http) {
+        std::printf("HTTP: GET / and a 200 response with %lu body bytes per connection, closed with RST after it\n",
+                    (unsigned long)o.http_bytes);
+    }
     if (o.only != "kernel") {
         std::printf("(a) Floodgate: client lcore + responder lcore, %s, cookies always, close rst, "
                     "concurrency %u, %u source addresses\n",
                     apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips);
         std::fflush(stdout);
-        f = run_floodgate(*rt, o);
+        f = run_floodgate(*rt, o, hs);
         if (!f.ok) {
             return 1;
         }
@@ -373,8 +432,45 @@ int main(int argc, char** argv)
                     e2e::fmt_rate(f.median_est).c_str(), (unsigned long)f.attempted, (unsigned long)f.timeouts,
                     (unsigned long)f.syn_retransmits, e2e::fmt_rate(double(f.synacks) / f.elapsed).c_str(),
                     (unsigned long)f.cookies_ok, (unsigned long)f.tx_dropped);
+        if (o.http) {
+            std::printf("    HTTP: %lu requests, %lu complete 2xx responses in %.2f s = %s/s (steady median %s/s), "
+                        "%lu ended otherwise; response p50 %u us p99 %u us\n",
+                        (unsigned long)f.requests, (unsigned long)f.responses_ok, f.elapsed,
+                        e2e::fmt_rate(double(f.responses_ok) / f.elapsed).c_str(), e2e::fmt_rate(f.median_est).c_str(),
+                        (unsigned long)f.http_failed, f.response_p50, f.response_p99);
+        }
     }
-    if (o.only != "fg") {
+    if (o.only != "fg" && o.http) {
+        std::printf("(b) kernel: loopback, epoll client thread on CPU 0 (%u in flight: connect, request, whole "
+                    "response, close with SO_LINGER 0), epoll server thread on CPU 1\n",
+                    o.kernel_inflight);
+        std::fflush(stdout);
+        http::server_config scfg;
+        scfg.body = http::generated_body(o.http_bytes);
+        http::server_templates tm;
+        if (!tm.build(scfg, err)) {
+            std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
+            return 1;
+        }
+        const tcp::tx_template& ok = tm.templates()[http::server_templates::ok_keep];
+        kh = e2e::run_kernel_http(o.b.seconds, o.kernel_inflight, http::make_request("/", ipv4(198, 18, 0, 2), 80),
+                                  std::string(reinterpret_cast<const char*>(ok.data), ok.len));
+        if (!kh.ok) {
+            return 1;
+        }
+        std::printf("    HTTP exchanges %lu in %.2f s = %s/s (steady median %s/s); server answered %lu, client errors "
+                    "%lu, server errors %lu\n",
+                    (unsigned long)kh.completed, kh.elapsed, e2e::fmt_rate(double(kh.completed) / kh.elapsed).c_str(),
+                    e2e::fmt_rate(kh.median).c_str(), (unsigned long)kh.served, (unsigned long)kh.client_errors,
+                    (unsigned long)kh.server_errors);
+        if (f.ok && kh.completed > 0 && kh.median > 0) {
+            std::printf("RATIO Floodgate / kernel, HTTP connections/s: %.1fx (whole runs), %.1fx (steady medians); "
+                        "load average now %s\n",
+                        (double(f.responses_ok) / f.elapsed) / (double(kh.completed) / kh.elapsed),
+                        f.median_est / kh.median, e2e::load_average().c_str());
+        }
+    }
+    if (o.only != "fg" && !o.http) {
         std::printf("(b) kernel: loopback, client thread on CPU 0 (%u in flight, epoll), server thread on CPU 1 "
                     "(accept), SO_LINGER 0 on both\n",
                     o.kernel_inflight);
@@ -413,6 +509,21 @@ int main(int argc, char** argv)
         }
         if (f.ok && k.ok && k_rate > 0) {
             j.add("ratio", fg_rate / k_rate);
+        }
+        if (o.http && f.ok) {
+            j.add("fg_http_per_s", double(f.responses_ok) / f.elapsed);
+            j.add("fg_http_per_s_median", f.median_est);
+            j.add("fg_http_requests", f.requests);
+            j.add("fg_http_failed", f.http_failed);
+            j.add("fg_response_us_p50", uint64_t(f.response_p50));
+            j.add("fg_response_us_p99", uint64_t(f.response_p99));
+        }
+        if (o.http && kh.ok) {
+            j.add("kernel_http_per_s", double(kh.completed) / kh.elapsed);
+            j.add("kernel_http_per_s_median", kh.median);
+            if (f.ok && kh.completed > 0) {
+                j.add("http_ratio", (double(f.responses_ok) / f.elapsed) / (double(kh.completed) / kh.elapsed));
+            }
         }
         if (!j.write(o.b.json, err)) {
             std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());

@@ -2,7 +2,7 @@
 // one side, against the 128-byte budget.
 //
 //   bench-e2e-memory -l 0-1 -- [--connections N] [--capacity N] [--pair] [--cps N]
-//       [--timeout S] [--ports ring|vhost] [--json FILE]
+//       [--http] [--timeout S] [--ports ring|vhost] [--json FILE]
 //
 // Default (passive side): a responder stack on lcore 1 (SYN cookies always,
 // accept_action::hold) and the blaster on lcore 0, which opens connections
@@ -15,6 +15,11 @@
 // hold from 1024 source addresses, the responder holds them too.
 // --ports vhost: the two sides talk over a virtio_user <-> net_vhost pair
 // in this process instead of a ring pair.
+//
+// --http: the engines carry the data path (tcp/stream.hh): the responder
+// serves HTTP (accept_action::serve) and, with --pair, every client
+// connection first runs one HTTP exchange and is then held; each engine
+// then also has its 24-byte xfer block per slot.
 //
 // Reported per side: pool (64-byte conn blocks + 4-byte generation words),
 // established table and timer wheel bytes, as the library accounts them for
@@ -32,6 +37,7 @@
 
 #include "common/options.hh"
 #include "common/runtime.hh"
+#include "http/group.hh"
 #include "e2e.hh"
 #include "eal.hh"
 #include "port.hh"
@@ -52,6 +58,7 @@ struct options {
     bool pair = false;
     double cps = 5e5;      // --pair: the client generator's rate (a full ring loses SYNs: 1 s retransmit)
     double timeout = 600;
+    bool http = false;
     apps::bench_options b; // --ports, --json, --help, --version (--seconds unused)
 };
 
@@ -59,13 +66,15 @@ struct side_memory {
     std::size_t pool = 0;
     std::size_t table = 0;
     std::size_t wheel = 0;
-    std::size_t total() const { return pool + table + wheel; }
+    std::size_t xfer = 0; // data path blocks (--http)
+    std::size_t total() const { return pool + table + wheel + xfer; }
 };
 
 // The engine's own structures for `capacity`, as the library accounts them.
-side_memory engine_memory(uint32_t capacity)
+side_memory engine_memory(uint32_t capacity, bool http)
 {
     side_memory m;
+    m.xfer = http ? std::size_t(capacity) * sizeof(tcp::xfer) : 0; // data.cc init_data(): one per slot
     {
         table::pool<tcp::conn> p;
         if (p.init(capacity, 0, false)) { // not populated: only the size is wanted
@@ -91,10 +100,10 @@ int stack_main(void* p)
 void print_side(const char* name, const side_memory& m, uint64_t conns, uint64_t capacity)
 {
     const double n = double(conns ? conns : 1);
-    std::printf("  %-9s %lu connections (capacity %lu): pool %.1f B + table %.1f B + wheel %.2f B = %.1f B per "
-                "connection (budget %.0f B: %s)\n",
+    std::printf("  %-9s %lu connections (capacity %lu): pool %.1f B + table %.1f B + wheel %.2f B + data path %.1f B "
+                "= %.1f B per connection (budget %.0f B: %s)\n",
                 name, (unsigned long)conns, (unsigned long)capacity, double(m.pool) / n, double(m.table) / n,
-                double(m.wheel) / n, double(m.total()) / n, budget_bytes,
+                double(m.wheel) / n, double(m.xfer) / n, double(m.total()) / n, budget_bytes,
                 double(m.total()) / n <= budget_bytes ? "within" : "OVER");
 }
 
@@ -117,6 +126,11 @@ int main(int argc, char** argv)
                     }});
     rows.push_back({"cps", true, "N  --pair: client connections per second; default 500000",
                     [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 1e9, o.cps, e); }});
+    rows.push_back({"http", false, "the data path on: responder serves HTTP, --pair client runs one exchange per connection",
+                    [&](std::string_view, std::string&) {
+                        o.http = true;
+                        return true;
+                    }});
     rows.push_back({"timeout", true, "S  give up filling after this long; default 600",
                     [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 36000, o.timeout, e); }});
     for (apps::option& r : apps::bench_option_rows(o.b)) {
@@ -134,6 +148,17 @@ int main(int argc, char** argv)
     std::string err;
     if (o.capacity == 0) {
         o.capacity = o.connections;
+    }
+    http::server_group hserver; // outlive the stacks and the runtime
+    http::client_group hclient;
+    if (o.http) {
+        http::server_config scfg;
+        scfg.body = http::generated_body(64);
+        scfg.idle_timeout_ms = 3600000; // held, not closed while the bench runs
+        if (!hserver.init(scfg, err)) {
+            std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
+            return 1;
+        }
     }
     std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
     if (!rt) {
@@ -169,6 +194,9 @@ int main(int argc, char** argv)
         rc.gratuitous_arp = o.pair;
         rc.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
         rc.tcp.capacity = uint32_t(o.capacity);
+        if (o.http) {
+            hserver.attach(rc);
+        }
         resp = core::stack::create(rc, e);
         if (!resp) {
             e = "responder: " + e;
@@ -186,7 +214,7 @@ int main(int argc, char** argv)
     }
     tcp::listen_options lo;
     lo.cookies = tcp::syncookie_mode::always;
-    lo.on_accept = tcp::accept_action::hold;
+    lo.on_accept = o.http ? tcp::accept_action::serve : tcp::accept_action::hold;
     int rcode = 0;
     auto l = resp->listen(0, 80, lo, rcode, err);
     if (!l) {
@@ -210,6 +238,16 @@ int main(int argc, char** argv)
         cc.gen.targets.push_back(make_tuple4(0, 0, server_ip, 80));
         for (uint32_t a = 0; a < 1024; a++) {
             cc.gen.laddrs.push_back(rte_cpu_to_be_32(first + a));
+        }
+        if (o.http) {
+            http::client_config hc;
+            hc.targets = cc.gen.targets;
+            hc.response_timeout_ms = 600000;
+            if (!hclient.init(hc, err)) {
+                std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
+                return 1;
+            }
+            hclient.attach(cc);
         }
         cli = core::stack::create(cc, err);
         if (!cli) {
@@ -331,7 +369,13 @@ int main(int argc, char** argv)
     // same size); the runtime closes the ports at exit.
     cli.reset();
     resp.reset();
-    const side_memory sm = engine_memory(uint32_t(o.capacity));
+    const side_memory sm = engine_memory(uint32_t(o.capacity), o.http);
+    if (o.http) {
+        const http::client_counters hc = hclient.counters();
+        std::printf("  HTTP: client responses ok %lu of %lu requests; responder answered %lu\n",
+                    (unsigned long)hc[http::client_ctr::responses_ok], (unsigned long)hc[http::client_ctr::requests_sent],
+                    (unsigned long)hserver.counters()[http::server_ctr::requests]);
+    }
     std::printf("RESULT per side, engine structures / connections open:\n");
     print_side("responder", sm, held, o.capacity);
     if (o.pair) {
@@ -350,6 +394,7 @@ int main(int argc, char** argv)
         j.add("pool_bytes", uint64_t(sm.pool));
         j.add("table_bytes", uint64_t(sm.table));
         j.add("wheel_bytes", uint64_t(sm.wheel));
+        j.add("xfer_bytes", uint64_t(sm.xfer));
         j.add("bytes_per_connection", double(sm.total()) / double(held ? held : 1));
         j.add("rss_growth_bytes_per_connection", rss_per_conn);
         j.add("rss_full_kb", m2.rss_kb);

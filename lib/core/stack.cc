@@ -138,6 +138,8 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         ec.l2_ctx = c.get();
         ec.src_mac = pi.mac;
         ec.opts.mss = uint16_t(std::min<uint32_t>(ec.opts.mss, cfg.mtu - 40u));
+        ec.active_app = cfg.active_app ? cfg.active_app(i) : nullptr;
+        ec.passive_app = cfg.passive_app ? cfg.passive_app(i) : nullptr;
         if (!c->tcp.init(ec, 0, error)) {
             error = "TCP engine of lcore " + std::to_string(i) + ": " + error;
             return nullptr;

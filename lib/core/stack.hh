@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,12 @@ struct stack_config {
     // split over the lcores by gen::config::share(). Its port range and
     // reserved ports are taken from `active.ports`.
     gen::config gen;
+    // Applications run on the lcores (tcp/stream.hh): one per lcore, made by
+    // these factories (idx = the lcore's queue index) when set; the caller
+    // owns what they return and keeps it alive as long as the stack. What
+    // they send: tcp.templates.
+    std::function<tcp::stream_app*(uint16_t idx)> active_app;  // generator connections
+    std::function<tcp::stream_app*(uint16_t idx)> passive_app; // listeners with accept_action::serve
 };
 
 // Messages to an lcore (command ring, fixed 48-byte elements).

@@ -103,7 +103,11 @@ private:
     uint8_t _idx = 0;
     uint8_t _cand = 0;
     uint8_t _flags = 0;
-    uint16_t _spare = 0;  // keeps the size a multiple of 4 with room to spare
+
+public:
+    // Two bytes the owner may use (the client keeps its per-connection flags
+    // here); reset() clears them too.
+    uint16_t user = 0;
 };
 static_assert(sizeof(response_parser) == 12, "a response parser lives in a connection's 12-byte app area");
 

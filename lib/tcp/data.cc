@@ -105,7 +105,12 @@ void engine::on_stream(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info&
     if (!sync_checks(c, slot, m, pi)) {
         return;
     }
-    stream_acked(c, slot, x, una0, m, pi);
+    stream s(*this, c, slot, x);
+    stream_acked(s, una0, m, pi);
+    if (s._aborted) {
+        settle(s, m, false);
+        return;
+    }
 
     // Our FIN, if sent, is ACKed when SND.UNA reaches SND.NXT: the stream is
     // over (all our data is ACKed before it); the ordinary handlers finish.
@@ -138,7 +143,6 @@ void engine::on_stream(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info&
             break;
         }
     }
-    stream s(*this, c, slot, x);
     stream_segment(s, m, pi);
 }
 
@@ -213,8 +217,11 @@ void engine::deliver(stream& s, rte_mbuf* m, const net::pkt_info& pi)
     }
 }
 
-void engine::stream_acked(conn& c, uint32_t slot, xfer& x, uint32_t una0, rte_mbuf* m, const net::pkt_info& pi)
+void engine::stream_acked(stream& s, uint32_t una0, rte_mbuf* m, const net::pkt_info& pi)
 {
+    conn& c = s._c;
+    xfer& x = s._x;
+    const uint32_t slot = s._slot;
     if (!seq_gt(c.snd_una, una0)) {
         return; // nothing new ACKed: a duplicate ACK or a window update
     }
@@ -224,6 +231,9 @@ void engine::stream_acked(conn& c, uint32_t slot, xfer& x, uint32_t una0, rte_mb
         while (x.count != 0 && seq_geq(c.snd_una, x.tstart + len)) {
             x.tstart += len;
             x.count--;
+        }
+        if (x.count == 0 && !(x.xf & xf_ended)) {
+            app_of(c)->on_drained(s);
         }
     }
     // RTT sample (RFC 6298 3, Karn). With timestamps, the TSecr of an ACK
@@ -313,6 +323,7 @@ void engine::end_stream(conn& c, uint32_t slot, stream_end why)
     stream s(*this, c, slot, x);
     app_of(c)->on_end(s, why);
     x.xf = uint8_t(x.xf & ~xf_on); // an ordinary connection from now on
+    _wheel.cancel(slot);           // the stream's RTO or app deadline; the ordinary code arms its own
     if ((c.spare & af_local) && why != stream_end::finished) {
         // The local application that opened it hears how it ended (once:
         // later events of the same end are not posted again).

@@ -372,7 +372,7 @@ private:
     // The new in-order bytes of m to the app; RCV.NXT moves over what it took.
     void deliver(stream& s, rte_mbuf* m, const net::pkt_info& pi);
     // ACK processing for our data: SND.UNA moved from una0 (or not).
-    void stream_acked(conn& c, uint32_t slot, xfer& x, uint32_t una0, rte_mbuf* m, const net::pkt_info& pi);
+    void stream_acked(stream& s, uint32_t una0, rte_mbuf* m, const net::pkt_info& pi);
     // After input or a callback: what the app asked (abort, finish), new
     // data and FIN within the windows, else the ACK `need_ack` says. Consumes m.
     void settle(stream& s, rte_mbuf* m, bool need_ack);

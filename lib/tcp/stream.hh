@@ -112,7 +112,7 @@ public:
 
     virtual ~stream_app() = default;
     // The connection reached ESTABLISHED (active: SYN-ACK ACKed; passive:
-    // accepted). rtt_us: the handshake RTT, 0 if not measured.
+    // accepted).
     virtual void on_open(stream& s) = 0;
     // In-order bytes [p, p + n). Returns how many it consumed (the rest is not
     // ACKed; the peer sends it again).
@@ -127,6 +127,9 @@ public:
     // The app's deadline passed (deadline_ms() said 0): the app ends the
     // connection (abort, close, finish) or gives a new deadline.
     virtual void on_deadline(stream& s) = 0;
+    // Everything queued so far has been ACKed (the queue is empty): an app
+    // that could not queue a different template (send() false) may now.
+    virtual void on_drained(stream& s) { (void)s; }
     // The connection is ending; the last callback for it.
     virtual void on_end(stream& s, stream_end why) = 0;
 };

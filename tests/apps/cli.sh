@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What every app does with its command line: --version and --help (with or
+# What every app does with its command line: --version, --help and
+# --list-counters (the counter registry: key, block, description; with or
 # without "--") exit 0; bad options, bad config files and start-up errors
 # (no such port, bad EAL options, a port listened on twice, an unwritable
 # --json or --pcap) exit non-zero with a message naming the problem, and
@@ -26,6 +27,8 @@ for app in fg-loadgen fg-server fg-synresponder; do
   expect "$app-version2" 0 "^$app [0-9]+\.[0-9]+\.[0-9]+" "$A" -l 0 -- --version
   expect "$app-help" 0 "^usage: $app \[EAL options\] -- \[options\]" "$A" --help
   grep -q -- "--pcap FILE" "$T_DIR/$app-help.log" || fail "$app --help: no --pcap"
+  expect "$app-counters" 0 "^syn_received +tcp +SYNs that reached a listener$" "$A" --list-counters
+  grep -q "^drops/bad_tcp_cksum  *drops  *TCP checksum wrong" "$T_DIR/$app-counters.log" || fail "$app --list-counters: no drops"
   expect "$app-badopt" 2 "^$app: unknown option '--frobnicate'" "$A" -l 0 -- --frobnicate
   expect "$app-badval" 2 "^$app: --mtu: 100 is out of range" "$A" -l 0 -- --ip 198.18.0.2/24 --mtu 100
   expect "$app-noconfig" 2 "^$app: cannot read config file /nonexistent.ini" "$A" -l 0 -- --config /nonexistent.ini

@@ -5,7 +5,8 @@
 # SYN sent, a SYN-ACK received and the third ACK sent for every one of the
 # connections established, on the responder's port (interface 1) the same
 # handshakes the other way round; direction flags and timestamps are sane and
-# nothing was lost. Then --pcap-snaplen 54 keeps 54 bytes of each frame, and
+# nothing was lost. --pcap-lcores 1 captures the responder's lcore only;
+# --pcap-snaplen 54 keeps 54 bytes of each frame, and
 # --pcap-max-mb bounds the file, counting what it could not write.
 . "$(dirname "$0")/lib.sh"
 command -v tshark >/dev/null || skip_or_fail "needs tshark"
@@ -57,6 +58,14 @@ ts "$T_DIR/full.pcapng" -e frame.time_epoch | awk -v now="$(date +%s)" '
   NR == 1 { first = $1 } { last = $1 }
   END { if (first < now - 600 || last > now + 60 || last < first) { print "bad timestamps " first " " last; exit 1 } }' ||
   fail "timestamps out of range"
+
+# --pcap-lcores: the client generates on lcore 0, the responder answers on
+# lcore 1; capturing lcore 1 only gives the responder's port alone.
+run_lg one --connections 10 --cps 2000 --close rst --pcap "$T_DIR/one.pcapng" --pcap-lcores 1
+ifaces=$(ts "$T_DIR/one.pcapng" -e frame.interface_id | sort -u | tr '\n' ' ')
+[ "$ifaces" = "1 " ] || fail "--pcap-lcores 1: frames from interfaces '$ifaces', expected the responder's (1) only"
+syns=$(ts "$T_DIR/one.pcapng" -Y "tcp.flags == 0x002" -e frame.number | wc -l)
+[ "$syns" -ge 10 ] || fail "--pcap-lcores 1: $syns SYNs received by the responder, expected 10"
 
 # Snap length.
 run_lg snap --connections 10 --cps 2000 --close rst --pcap "$T_DIR/snap.pcapng" --pcap-snaplen 54

@@ -85,6 +85,14 @@ sys.exit(1 if bad else 0)
 PY
 log "fg-plot: $(cat "$T_DIR/plot.log")"
 
+# A server's report: rates and connections open; no RTTs to draw, and it says so.
+"$FG_BUILD/apps/fg-plot" "$T_DIR/fg-server.json" "$T_DIR/splots" >"$T_DIR/splot.log" 2>&1 || fail "fg-plot on fg-server's report failed"
+for f in rate open; do
+  grep -q "<title>connections\|<title>SYNs in/s</title>\|<title>in use</title>" "$T_DIR/splots/$f.svg" ||
+    fail "fg-server's $f.svg holds no series"
+done
+[ ! -e "$T_DIR/splots/rtt.svg" ] && grep -q "no handshake RTTs" "$T_DIR/splot.log" || fail "fg-plot on a server report: rtt.svg?"
+
 # A report without samples is refused with a message.
 echo '{"app": "fg-loadgen", "series": []}' >"$T_DIR/empty.json"
 rc=0

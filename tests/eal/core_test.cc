@@ -11,6 +11,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "common/runtime.hh"
 #include "harness.hh"
 #include "net/checksum.hh"
 #include "net/ether.hh"
@@ -204,17 +205,24 @@ TEST(EalCore, SynOnTheWrongLcoreReachesItsOwnerThroughTheRedirectRing)
 // established event arrives on the event ring of the client lcore that owns
 // the tuple, each accepted event on the listener's accept ring, and they
 // name the same connections.
+// The stacks come from the runtime's stack-pair builder (as fg-loadgen
+// --responder's and the e2e benches'), which also takes them, the listener
+// and the ring pair down in reverse order at the end of the test.
 TEST(EalCore, HandshakeBetweenTwoStacks)
 {
     std::string err;
-    uint16_t pa = 0, pb = 0;
-    ASSERT_TRUE(glue::make_ring_pair(unique_name("hs"), 2, 0, pa, pb, err)) << err;
-    running_stack srv, cli;
-    ASSERT_TRUE(srv.start(test_config(unique_name("srv"), pb, {1, 2}, "198.18.0.2/24"), err)) << err;
-    int rc = 0;
-    auto l = srv->listen(0, srv_port, tcp::listen_options{}, rc, err);
+    std::unique_ptr<apps::runtime> rt = apps::runtime::adopt_eal();
+    apps::pair_config pc;
+    pc.name = unique_name("hs");
+    pc.server = test_config(unique_name("srv"), 0, {1, 2}, "198.18.0.2/24");
+    pc.client = test_config(unique_name("cli"), 0, {3, 4}, "198.18.0.1/24");
+    apps::stack_pair sp;
+    ASSERT_TRUE(rt->add_pair(pc, sp, err)) << err;
+    core::stack* srv = sp.server;
+    core::stack* cli = sp.client;
+    tcp::listener* l = rt->listen(*srv, 0, srv_port, tcp::listen_options{}, err);
     ASSERT_NE(l, nullptr) << err;
-    ASSERT_TRUE(cli.start(test_config(unique_name("cli"), pa, {3, 4}, "198.18.0.1/24"), err)) << err;
+    ASSERT_TRUE(rt->launch(err)) << err;
 
     constexpr unsigned n_alloc = 4; // source port allocated by the client (lcore 0 picks one it owns)
     constexpr unsigned n_fixed = 4; // source port given, owned by lcore 1
@@ -258,8 +266,7 @@ TEST(EalCore, HandshakeBetweenTwoStacks)
         ADD_FAILURE() << "client event " << tcp::event_type_name(e.type) << " user " << e.user << " error "
                       << e.error;
     }
-    cli.stop();
-    srv.stop();
+    rt->halt();
 
     ASSERT_EQ(established.size(), n);
     std::set<std::pair<rte_be32_t, uint16_t>> client_ends; // (client addr, client port), network order
@@ -310,7 +317,65 @@ TEST(EalCore, HandshakeBetweenTwoStacks)
     EXPECT_EQ(srv->tcp_total(tcp::ctr::rst_sent), 0u);
     EXPECT_EQ(cli->tcp_total(tcp::ctr::rst_sent), 0u);
     EXPECT_GE(cli->core_total(core::ctr::arp_requests_sent), 1u); // the first SYN waited for ARP
-    srv->unlisten(*l);
+}
+
+} // namespace
+} // namespace fg::eal_test
+
+namespace fg::eal_test {
+namespace {
+
+// apps::runtime takes down what it made in reverse order of creation, also
+// when a start-up step failed half way: afterwards no port, ring or stack
+// ring of it is left (a listener's accept ring freed after EAL cleanup was
+// the README demo's SIGSEGV at exit).
+TEST(EalRuntime, TearsDownInReverseOnEveryPath)
+{
+    std::string err;
+    const std::string name = unique_name("rt");
+    const std::string cli_name = unique_name("rtcli");
+    {
+        std::unique_ptr<apps::runtime> rt = apps::runtime::adopt_eal();
+        apps::pair_config pc;
+        pc.name = name;
+        pc.server = test_config(unique_name("rtsrv"), 0, {1}, "198.18.0.2/24");
+        pc.client = test_config(cli_name, 0, {2}, "198.18.0.1/24");
+        apps::stack_pair sp;
+        ASSERT_TRUE(rt->add_pair(pc, sp, err)) << err;
+        ASSERT_NE(rt->listen(*sp.server, 0, srv_port, tcp::listen_options{}, err), nullptr) << err;
+        ASSERT_TRUE(rt->launch(err)) << err;
+        uint16_t id = 0;
+        EXPECT_EQ(rte_eth_dev_get_port_by_name(("net_ring_" + name + "_a").c_str(), &id), 0);
+        EXPECT_NE(rte_ring_lookup((name + "_ab0").c_str()), nullptr);
+        // Leaves the scope running: the destructor halts the lcores first.
+    }
+    uint16_t id = 0;
+    EXPECT_NE(rte_eth_dev_get_port_by_name(("net_ring_" + name + "_a").c_str(), &id), 0) << "port left open";
+    EXPECT_NE(rte_eth_dev_get_port_by_name(("net_ring_" + name + "_b").c_str(), &id), 0) << "port left open";
+    EXPECT_EQ(rte_ring_lookup((name + "_ab0").c_str()), nullptr) << "ring pair ring left";
+    EXPECT_EQ(rte_ring_lookup((cli_name + "_cmd" + std::to_string(0) + "_0").c_str()), nullptr);
+    for (unsigned id2 : {1u, 2u}) {
+        EXPECT_NE(rte_eal_get_lcore_state(id2), RUNNING) << "lcore " << id2 << " still running";
+    }
+
+    // A start-up error half way -- the server stack exists, the client's
+    // config has no address --: the runtime still undoes the server stack
+    // and the ring pair.
+    const std::string name2 = unique_name("rt");
+    {
+        std::unique_ptr<apps::runtime> rt = apps::runtime::adopt_eal();
+        apps::pair_config pc;
+        pc.name = name2;
+        pc.server = test_config(unique_name("rtsrv"), 0, {1}, "198.18.0.2/24");
+        pc.client = test_config(unique_name("rtcli"), 0, {2}, "198.18.0.1/24");
+        pc.client.addrs.clear(); // "no address configured"
+        apps::stack_pair sp;
+        EXPECT_FALSE(rt->add_pair(pc, sp, err));
+        EXPECT_NE(err.find("no address configured"), std::string::npos) << err;
+        EXPECT_NE(sp.server, nullptr);
+    }
+    EXPECT_NE(rte_eth_dev_get_port_by_name(("net_ring_" + name2 + "_b").c_str(), &id), 0) << "port left open after an error";
+    EXPECT_EQ(rte_ring_lookup((name2 + "_ba0").c_str()), nullptr) << "ring left after an error";
 }
 
 } // namespace

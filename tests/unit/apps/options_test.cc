@@ -114,3 +114,50 @@ TEST(AppOptions, U64OptionBounds)
 
 } // namespace
 } // namespace fg::apps
+
+namespace fg::apps {
+namespace {
+
+TEST(AppOptions, CaptureOptionsAndIdLists)
+{
+    common_options o;
+    auto rows = common_option_rows(o);
+    std::string e;
+    ASSERT_TRUE(parse(rows, {"--pcap", "/tmp/x.pcapng", "--pcap-snaplen", "96", "--pcap-max-mb", "0.5",
+                             "--pcap-lcores", "0,2-3"},
+                      e))
+        << e;
+    EXPECT_EQ(o.pcap_path, "/tmp/x.pcapng");
+    EXPECT_EQ(o.pcap_snaplen, 96u);
+    EXPECT_DOUBLE_EQ(o.pcap_max_mb, 0.5);
+    EXPECT_EQ(o.pcap_lcores, (std::vector<unsigned>{0, 2, 3}));
+    EXPECT_FALSE(parse(rows, {"--pcap-snaplen", "10"}, e));
+    EXPECT_NE(e.find("--pcap-snaplen"), std::string::npos) << e;
+    std::vector<unsigned> ids;
+    EXPECT_FALSE(parse_id_list("3-1", 127, ids, e));
+    EXPECT_FALSE(parse_id_list("", 127, ids, e));
+    EXPECT_FALSE(parse_id_list("1,x", 127, ids, e));
+    EXPECT_FALSE(parse_id_list("200", 127, ids, e));
+    EXPECT_TRUE(parse_id_list("5", 127, ids, e));
+    EXPECT_EQ(ids, (std::vector<unsigned>{5}));
+}
+
+TEST(AppOptions, VersionAndBenchRows)
+{
+    common_options o;
+    auto rows = common_option_rows(o);
+    std::string e;
+    ASSERT_TRUE(parse(rows, {"--version"}, e)) << e;
+    EXPECT_TRUE(o.version);
+    bench_options b;
+    auto br = bench_option_rows(b);
+    ASSERT_TRUE(parse(br, {"--seconds", "2", "--ports", "vhost", "--json", "/tmp/b.json"}, e)) << e;
+    EXPECT_DOUBLE_EQ(b.seconds, 2);
+    EXPECT_EQ(b.ports, pair_kind::vhost);
+    EXPECT_EQ(b.json, "/tmp/b.json");
+    EXPECT_FALSE(parse(br, {"--ports", "tap"}, e));
+    EXPECT_NE(e.find("expected ring or vhost"), std::string::npos) << e;
+}
+
+} // namespace
+} // namespace fg::apps

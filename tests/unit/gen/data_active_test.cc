@@ -159,6 +159,26 @@ TEST_F(data_active, ResponseThenCloseModeFin)
     EXPECT_EQ(gn->in_flight(), 0u);
 }
 
+TEST_F(data_active, ResponseThenCloseModeHold)
+{
+    g.close = close_mode::hold;
+    app.deadline_after = 10000;
+    open();
+    uint32_t exp = 0;
+    const conn* c = find(syn.ours());
+    ASSERT_NE(c, nullptr);
+    ASSERT_TRUE(eng->timer_of(*c, exp)); // the request's RTO
+    response(0, 5);
+    EXPECT_EQ(one().ack(), piss + 6); // held: the response is ACKed, nothing else
+    c = find(syn.ours());
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->st, state::established);
+    EXPECT_FALSE(eng->timer_of(*c, exp)); // the stream's timers went with it: a held connection has none
+    EXPECT_EQ(gn->in_flight(), 1u); // held counts until the hold ends
+    ASSERT_EQ(app.ends.size(), 1u);
+    EXPECT_EQ(app.ends[0], stream_end::finished);
+}
+
 TEST_F(data_active, ServerClosesFirst)
 {
     g.close = close_mode::fin;
