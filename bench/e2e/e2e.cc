@@ -15,10 +15,12 @@
 #include <rte_ip.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
+#include <rte_pause.h>
 #include <rte_tcp.h>
 
 #include "base/steer.hh"
 #include "base/tuple.hh"
+#include "eal.hh"
 #include "net/tcp_hdr.hh"
 #include "port.hh"
 
@@ -352,6 +354,154 @@ void blast_handshakes(const blaster_config& c, const std::atomic<bool>& stop, bl
     if (np > 0) {
         rte_pktmbuf_free_bulk(pend, np);
     }
+}
+
+void app_thread::start(core::stack& st, tcp::listener& l, app_close how)
+{
+    stop();
+    _stop.store(false);
+    _t = std::thread([this, &st, &l, how] { loop(st, l, how); });
+}
+
+void app_thread::stop()
+{
+    _stop.store(true);
+    if (_t.joinable()) {
+        _t.join();
+    }
+}
+
+void app_thread::loop(core::stack& st, tcp::listener& l, app_close how)
+{
+    glue::unpin_this_thread(); // an application thread, not an lcore: any CPU
+    constexpr unsigned n_burst = 32;
+    tcp::event ev[n_burst];
+    auto issue = [&](bool close, const tcp::handle& h) {
+        while (!(close ? st.close(h) : st.abort(h))) {
+            bump(_stats.cmd_retries, 1);
+            if (_stop.load(std::memory_order_relaxed)) {
+                return;
+            }
+            rte_pause();
+        }
+    };
+    while (!_stop.load(std::memory_order_relaxed)) {
+        unsigned got = l.accept_burst(ev, n_burst);
+        for (unsigned i = 0; i < got; i++) {
+            issue(how == app_close::fin, ev[i].h);
+        }
+        bump(_stats.taken, got);
+        bump(_stats.commands, got);
+        for (uint16_t idx = 0; idx < st.n_lcores(); idx++) {
+            const unsigned n = st.poll_events(idx, ev, n_burst);
+            got += n;
+            for (unsigned i = 0; i < n; i++) {
+                switch (ev[i].type) {
+                case tcp::event_type::reset:
+                    bump(_stats.resets, 1);
+                    break;
+                case tcp::event_type::closed:
+                    bump(_stats.closed, 1);
+                    break;
+                case tcp::event_type::peer_closed:
+                    bump(_stats.peer_closed, 1);
+                    issue(true, ev[i].h);
+                    break;
+                default:
+                    bump(_stats.other, 1);
+                    break;
+                }
+            }
+        }
+        if (got == 0) {
+            bump(_stats.idle, 1);
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    }
+}
+
+reconciliation reconcile(const char* what, const core::stack& client, const core::stack& responder,
+                         const app_counts* app, bool drained)
+{
+    reconciliation r;
+    const core::counter_set c = client.counters();
+    const core::counter_set s = responder.counters();
+    r.drained = drained;
+    r.client_established = c[tcp::ctr::established];
+    r.responder_accepted = s[tcp::ctr::accepted];
+    r.responder_cookies = s[tcp::ctr::cookies_accepted];
+    r.with_app = app != nullptr;
+    r.app_taken = app != nullptr ? app->taken : 0;
+    // Where a connection the client completed can be lost before the
+    // responder accepts it (each an upper bound: a refused frame may have
+    // been a SYN or an RST rather than a third ACK).
+    uint64_t resp_drops = 0;
+    s.visit([&](const core::block_info& b, unsigned, uint64_t v) {
+        if (std::strcmp(b.name, "drops") == 0) {
+            resp_drops += v;
+        }
+    });
+    r.lost_counted = c[core::ctr::tx_dropped] + s[tcp::ctr::accept_queue_overflows] + s[tcp::ctr::cookies_rejected] +
+                     s[tcp::ctr::pool_exhausted] + s[tcp::ctr::table_full] + resp_drops;
+    r.ok = r.client_established == r.responder_accepted && r.responder_accepted == r.responder_cookies &&
+           (!r.with_app || r.app_taken == r.responder_accepted);
+    r.explained = !r.ok && r.client_established > r.responder_accepted &&
+                  r.client_established - r.responder_accepted <= r.lost_counted &&
+                  r.responder_accepted == r.responder_cookies && (!r.with_app || r.app_taken == r.responder_accepted);
+    char app_part[96] = "";
+    if (r.with_app) {
+        std::snprintf(app_part, sizeof(app_part), " == taken by the application thread %lu", (unsigned long)r.app_taken);
+    }
+    if (r.ok) {
+        std::printf("RECONCILED %s: client established %lu == responder accepted %lu (cookies accepted %lu)%s%s\n", what,
+                    (unsigned long)r.client_established, (unsigned long)r.responder_accepted,
+                    (unsigned long)r.responder_cookies, app_part, drained ? "" : " (NOT drained)");
+        std::fflush(stdout);
+        return r;
+    }
+    std::printf("\n!!!! MISMATCH %s: client established %lu, responder accepted %lu (cookies accepted %lu)%s%s: "
+                "%+ld; %s\n",
+                what, (unsigned long)r.client_established, (unsigned long)r.responder_accepted,
+                (unsigned long)r.responder_cookies, r.with_app ? ", taken by the application thread " : "",
+                r.with_app ? std::to_string(r.app_taken).c_str() : "",
+                long(r.responder_accepted) - long(r.client_established),
+                r.explained ? "explained by counted losses below" : "NOT explained by the counters below: a bug");
+    if (!drained) {
+        std::printf("!!!!   the run did not drain: connections were still in flight when the counters were read\n");
+    }
+    std::printf("!!!!   client: tx refused %lu, SYN retransmits %lu, timed out %lu, unacceptable SYN-ACKs %lu, "
+                "mbuf alloc failed %lu, open %lu\n",
+                (unsigned long)c[core::ctr::tx_dropped], (unsigned long)c[tcp::ctr::syn_retransmits],
+                (unsigned long)c[tcp::ctr::timed_out], (unsigned long)c[tcp::ctr::synsent_bad_ack],
+                (unsigned long)c[tcp::ctr::mbuf_alloc_failed], (unsigned long)client.conns_in_use());
+    std::printf("!!!!   responder: tx refused %lu, accept ring overflows %lu, cookies rejected %lu, pool exhausted %lu, "
+                "table full %lu, RSTs to the listener ignored %lu, ACKs to the listener answered with RST %lu, "
+                "classifier drops %lu, open %lu\n",
+                (unsigned long)s[core::ctr::tx_dropped], (unsigned long)s[tcp::ctr::accept_queue_overflows],
+                (unsigned long)s[tcp::ctr::cookies_rejected], (unsigned long)s[tcp::ctr::pool_exhausted],
+                (unsigned long)s[tcp::ctr::table_full], (unsigned long)s[tcp::ctr::listen_rst_ignored],
+                (unsigned long)s[tcp::ctr::listen_ack_rst], (unsigned long)resp_drops,
+                (unsigned long)responder.conns_in_use());
+    auto nonzero = [](const char* side, const core::counter_set& cs) {
+        std::string line;
+        cs.visit([&](const core::block_info& b, unsigned i, uint64_t v) {
+            if (v != 0) {
+                line += " " + core::flat_key(b, i) + "=" + std::to_string(v);
+            }
+        });
+        std::printf("!!!!   %s, every non-zero counter:%s\n", side, line.c_str());
+    };
+    nonzero("client", c);
+    nonzero("responder", s);
+    if (app != nullptr) {
+        std::printf("!!!!   application thread: taken %lu, commands %lu (retried %lu), resets %lu, closed %lu, "
+                    "peer FINs %lu\n",
+                    (unsigned long)app->taken, (unsigned long)app->commands, (unsigned long)app->cmd_retries,
+                    (unsigned long)app->resets, (unsigned long)app->closed, (unsigned long)app->peer_closed);
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+    return r;
 }
 
 } // namespace fg::e2e

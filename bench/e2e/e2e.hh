@@ -15,17 +15,26 @@
 //    `handshake` mode it opens connections 0..N-1 once each, turning every
 //    SYN-ACK into the third ACK in place, with a bounded window of SYNs in
 //    flight so the responder's tx ring can never overflow (nothing is lost);
+//  * the application side of a listener as a real server runs it: a thread
+//    that takes accepted connections from the accept ring and closes or
+//    aborts each through the stack API (as fg-server's workers do);
+//  * reconciliation of a handshake run's two ends: every connection the
+//    client saw ESTABLISHED was accepted by the responder, or a counter says
+//    where it was lost;
 //  * process memory (VmRSS/VmHWM), CPU pinning, load average, rate formatting.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+
+#include "core/stack.hh"
 
 namespace fg::e2e {
 
@@ -107,5 +116,83 @@ struct alignas(64) blaster_stats {
 void blast_flood(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out);
 // Opens c.connections handshakes (SYN, SYN-ACK, ACK) until all are acknowledged or `stop`.
 void blast_handshakes(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out);
+
+// ---- the application side of a listener ----
+// What an application does with each connection it accepts.
+enum class app_close : uint8_t { rst, fin };
+
+// What the application thread did, at one instant (plain values).
+struct app_counts {
+    uint64_t taken = 0, commands = 0, cmd_retries = 0, resets = 0, closed = 0, peer_closed = 0, other = 0, idle = 0;
+};
+
+// Written by the application thread only; others read (relaxed).
+struct alignas(64) app_stats {
+    std::atomic<uint64_t> taken{0};       // accepted events taken from the accept ring
+    std::atomic<uint64_t> commands{0};    // abort() / close() issued, one per connection taken
+    std::atomic<uint64_t> cmd_retries{0}; // command ring full: issued again
+    std::atomic<uint64_t> resets{0};      // reset events (the peer's RST freed the connection)
+    std::atomic<uint64_t> closed{0};      // closed events (freed after the FIN exchange)
+    std::atomic<uint64_t> peer_closed{0}; // peer FIN events: answered with close()
+    std::atomic<uint64_t> other{0};       // any other event
+    std::atomic<uint64_t> idle{0};        // polls that found nothing (each followed by a 50 us sleep)
+    app_counts read() const
+    {
+        return {taken.load(), commands.load(), cmd_retries.load(), resets.load(),
+                closed.load(), peer_closed.load(), other.load(), idle.load()};
+    }
+};
+
+// One application thread serving one listener of one stack, not pinned (the
+// scheduler puts it where it can: on these 2-core machines, beside a polling
+// lcore, whose time it then shares -- the cost of the real server path).
+// Each round: accept_burst() from the listener's ring, abort() or close()
+// each connection taken; then the stack's event rings (reset, closed,
+// peer_closed -> close()), so they never fill; a round that found nothing
+// sleeps 50 us, as fg-server's workers do. Runs from start() until stop().
+class app_thread {
+public:
+    app_thread() = default;
+    ~app_thread() { stop(); }
+    app_thread(const app_thread&) = delete;
+    app_thread& operator=(const app_thread&) = delete;
+
+    void start(core::stack& st, tcp::listener& l, app_close how);
+    // Stops and joins the thread (idempotent).
+    void stop();
+    const app_stats& stats() const { return _stats; }
+
+private:
+    void loop(core::stack& st, tcp::listener& l, app_close how);
+
+    std::atomic<bool> _stop{false};
+    std::thread _t;
+    app_stats _stats;
+};
+
+// ---- reconciliation of a handshake run ----
+// After a run has drained (nothing in flight on either side), every
+// connection the client counted ESTABLISHED must have been accepted by the
+// responder (cookies always: each is a cookie ACK accepted), and with an
+// application thread every accepted connection must have been taken from the
+// accept ring. reconcile() prints one line, "RECONCILED ..." when both
+// hold, else "MISMATCH ..." followed by the counters of both stacks that say
+// where connections went (frames the rings refused, accept ring overflows,
+// cookies rejected, pool or table full, RSTs to the listener, classifier
+// drops, ...). `explained` is set when the difference is covered by counted
+// losses; unexplained differences are bugs.
+struct reconciliation {
+    bool drained = false;      // the run ended with nothing in flight
+    uint64_t client_established = 0;
+    uint64_t responder_accepted = 0; // tcp accepted (cookie ACKs accepted, hold or queue)
+    uint64_t responder_cookies = 0;  // cookies_accepted
+    uint64_t app_taken = 0;          // with an application thread
+    uint64_t lost_counted = 0;       // connections the counters account for as lost between the ends
+    bool with_app = false;
+    bool ok = false;                 // client == responder (== app)
+    bool explained = false;          // !ok, but the counted losses cover the difference
+};
+reconciliation reconcile(const char* what, const core::stack& client, const core::stack& responder,
+                         const app_counts* app, bool drained);
 
 } // namespace fg::e2e

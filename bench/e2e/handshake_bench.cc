@@ -1,8 +1,9 @@
 // bench-e2e-handshake: full TCP handshakes per second, Floodgate against the
 // Linux kernel, on the same machine in one run.
 //
-//   bench-e2e-handshake -l 0-1 -- [--seconds S] [--only fg|kernel] [--concurrency N]
-//       [--kernel-inflight N] [--src-ips N] [--http [--http-bytes N]] [--json FILE]
+//   bench-e2e-handshake -l 0-1 -- [--seconds S] [--only fg|kernel] [--accept hold|app|both]
+//       [--app-close rst|fin] [--concurrency N] [--kernel-inflight N] [--src-ips N]
+//       [--http [--http-bytes N]] [--json FILE]
 //
 // (a) Floodgate: a client stack on lcore 0 and a responder stack on lcore 1,
 //     wired back to back by a ring pair (what `fg-loadgen --responder` runs).
@@ -11,6 +12,18 @@
 //     each with RST once ESTABLISHED; the responder answers with SYN cookies
 //     (always) and accepts on the lcore (accept_action::hold). Reported:
 //     established/s and the responder's SYN-ACKs/s.
+// (a2) The same with the real server path (--accept app or both): the
+//     responder's listener queues each accepted connection on its accept
+//     ring (accept_action::queue, 65536 deep) and an application thread (not pinned:
+//     it shares a CPU with a polling lcore) takes them and aborts (RST, or
+//     --app-close fin: closes) each through the stack API, as fg-server does.
+// Both Floodgate runs end by draining: the generator stops, and the run
+// waits until nothing is in flight on either side (connections, and frames
+// one side sent that the other has not received); then both ends are
+// reconciled (e2e::reconcile): established at the client == accepted
+// (cookies accepted) at the responder (== taken by the application thread),
+// or a loud MISMATCH with the counters that explain it. A mismatch the
+// counters do not explain makes the exit status 3.
 // (b) The kernel: a client thread pinned to CPU 0 keeps --kernel-inflight
 //     non-blocking connect()s to 127.0.0.1 in flight (epoll), a server thread
 //     pinned to CPU 1 accept()s; both close with SO_LINGER 0 (RST: no
@@ -66,7 +79,14 @@ struct options {
     uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
     bool http = false;             // one HTTP exchange per connection on both sides
     uint64_t http_bytes = 128;     // the response body
+    bool hold_path = true;         // --accept hold|both: (a), accepted on the lcore
+    bool app_path = true;          // --accept app|both: (a2), an accept ring and an application thread
+    e2e::app_close app_close = e2e::app_close::rst; // (a2): what the application does with each connection
+    double drain_s = 10;           // most time given to the in-flight handshakes at the end
 };
+
+// How the responder's accepted connections leave the lcore.
+enum class accept_path { hold, app };
 
 double median(std::vector<double> v)
 {
@@ -95,6 +115,11 @@ struct fg_result {
     uint64_t http_failed = 0;      // --http: requests that ended any other way
     uint32_t response_p50 = 0;
     uint32_t response_p99 = 0;
+    uint64_t established_at_stop = 0; // when the run proper ended (the rate's numerator; drained ones come after)
+    double drain_s = 0;               // how long the in-flight handshakes took to finish
+    e2e::reconciliation rec;
+    e2e::app_counts app;              // (a2): what the application thread did
+    uint64_t accept_overflows = 0;    // third ACKs ignored: the accept ring was full
 };
 
 // --http: the client and server of both stacks; they outlive the runtime's stacks.
@@ -103,19 +128,21 @@ struct http_side {
     http::server_group server;
 };
 
-fg_result run_floodgate(apps::runtime& rt, const options& o, http_side& hs)
+// (a) with accept_path::hold (--http: served on the lcore), (a2) with accept_path::app.
+fg_result run_floodgate(apps::runtime& rt, const options& o, accept_path path, http_side& hs)
 {
     fg_result r;
     const std::vector<unsigned> lcores = rt.lcores();
     std::string err;
     const uint32_t server_ip = ipv4(198, 18, 0, 2);
+    const bool app = path == accept_path::app;
     apps::pair_config pc;
     pc.kind = o.b.ports;
-    pc.name = "hs";
-    pc.server.name = "hs_resp";
+    pc.name = app ? "hsq" : "hs";
+    pc.server.name = app ? "hsq_resp" : "hs_resp";
     pc.server.lcores = {lcores[1]};
     pc.server.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
-    pc.client.name = "hs_client";
+    pc.client.name = app ? "hsq_client" : "hs_client";
     pc.client.lcores = {lcores[0]};
     const uint32_t first = ipv4(198, 18, 1, 0);
     pc.client.addrs.push_back(route::addr_range{first, first + o.src_ips - 1, 16});
@@ -147,10 +174,20 @@ fg_result run_floodgate(apps::runtime& rt, const options& o, http_side& hs)
     core::stack* resp = sp.server;
     tcp::listen_options lo;
     lo.cookies = tcp::syncookie_mode::always;
-    lo.on_accept = o.http ? tcp::accept_action::serve : tcp::accept_action::hold;
-    if (rt.listen(*resp, 0, 80, lo, err) == nullptr) {
+    lo.on_accept = app ? tcp::accept_action::queue
+                       : o.http ? tcp::accept_action::serve : tcp::accept_action::hold;
+    // (a2): an accept ring of 65536, the kernel side's listen() backlog: the
+    // application thread shares a CPU with a polling lcore and is away for
+    // whole scheduler slices (Linux's 4096 holds ~4 ms of this rate).
+    lo.backlog = 65536;
+    tcp::listener* lst = rt.listen(*resp, 0, 80, lo, err);
+    if (lst == nullptr) {
         std::fprintf(stderr, "bench-e2e-handshake: listen: %s\n", err.c_str());
         return r;
+    }
+    e2e::app_thread at; // (a2) only; stopped when this returns, after the lcores
+    if (app) {
+        at.start(*resp, *lst, o.app_close);
     }
 
     apps::run_options ro;
@@ -170,13 +207,73 @@ fg_result run_floodgate(apps::runtime& rt, const options& o, http_side& hs)
                       (unsigned long)st->tcp_total(tcp::ctr::timed_out));
         return std::string(b);
     };
+    // Draining: no new connections; wait for every handshake in flight, the
+    // client's RSTs and (a2) the application thread's queue to be done.
+    ro.drain_s = o.drain_s;
+    ro.drain_begin = [&] {
+        r.established_at_stop = st->tcp_total(tcp::ctr::established);
+        st->stop_generator();
+    };
+    // In flight: connections on either side, and frames one side sent that the
+    // other has not received yet (still in the port pair's rings: a loaded
+    // machine can leave hundreds there after both sides freed everything).
+    auto on_the_wire = [&] {
+        const uint64_t c_tx = st->core_total(core::ctr::tx_packets);
+        const uint64_t r_rx = resp->core_total(core::ctr::rx_packets);
+        const uint64_t r_tx = resp->core_total(core::ctr::tx_packets);
+        const uint64_t c_rx = st->core_total(core::ctr::rx_packets);
+        return (c_tx > r_rx ? c_tx - r_rx : 0) + (r_tx > c_rx ? r_tx - c_rx : 0);
+    };
+    auto in_flight = [&] {
+        return st->generator_in_flight() + st->conns_in_use() + resp->conns_in_use() + lst->accept_pending() +
+               on_the_wire();
+    };
+    // A frame still in an lcore's tx batch is not counted sent yet: drained
+    // only when nothing is in flight at two polls between which both loops
+    // ran at least 10,000 iterations (any partial batch flushed, drain_us).
+    uint64_t quiet_loops_c = 0;
+    uint64_t quiet_loops_r = 0;
+    bool quiet = false;
+    ro.drained = [&] {
+        const uint64_t lc = st->core_total(core::ctr::loops);
+        const uint64_t lr = resp->core_total(core::ctr::loops);
+        if (in_flight() != 0) {
+            quiet = false;
+            return false;
+        }
+        if (!quiet) {
+            quiet = true;
+            quiet_loops_c = lc;
+            quiet_loops_r = lr;
+            return false;
+        }
+        return lc >= quiet_loops_c + 10000 && lr >= quiet_loops_r + 10000;
+    };
+    ro.drain_line = [&](double t) {
+        r.drain_s = t;
+        char b[200];
+        std::snprintf(b, sizeof(b), "  [fg draining %4.1fs] client %lu open (generator %lu in flight), responder %lu open, "
+                      "%u in the accept ring, %lu frames on the wire",
+                      t, (unsigned long)st->conns_in_use(), (unsigned long)st->generator_in_flight(),
+                      (unsigned long)resp->conns_in_use(), lst->accept_pending(), (unsigned long)on_the_wire());
+        return std::string(b);
+    };
     r.elapsed = apps::run({st, resp}, ro);
-    r.established = st->tcp_total(tcp::ctr::established);
+    const bool drained = in_flight() == 0;
+    at.stop();
+    r.app = at.stats().read();
+    r.rec = e2e::reconcile(app ? "(a2) accept ring + application thread" : "(a) accepted on the lcore", *st, *resp,
+                           app ? &r.app : nullptr, drained);
+    if (r.established_at_stop == 0) {
+        r.established_at_stop = st->tcp_total(tcp::ctr::established); // stopped by a signal before draining
+    }
+    r.established = r.established_at_stop;
     r.attempted = st->tcp_total(tcp::ctr::attempted);
     r.timeouts = st->tcp_total(tcp::ctr::timed_out);
     r.syn_retransmits = st->tcp_total(tcp::ctr::syn_retransmits);
     r.synacks = resp->tcp_total(tcp::ctr::synack_sent);
     r.cookies_ok = resp->tcp_total(tcp::ctr::cookies_accepted);
+    r.accept_overflows = resp->tcp_total(tcp::ctr::accept_queue_overflows);
     r.tx_dropped = st->core_total(core::ctr::tx_dropped) + resp->core_total(core::ctr::tx_dropped);
     if (o.http) {
         const http::client_counters hc = hs.client.counters();
@@ -339,6 +436,26 @@ int main(int argc, char** argv)
                         o.only = std::string(v);
                         return true;
                     }});
+    rows.push_back({"accept", true, "hold|app|both  Floodgate runs: accepted on the lcore (a), through the accept ring "
+                                    "to an application thread (a2), or both (default)",
+                    [&](std::string_view v, std::string& e) {
+                        if (v != "hold" && v != "app" && v != "both") {
+                            e = "expected hold, app or both";
+                            return false;
+                        }
+                        o.hold_path = v != "app";
+                        o.app_path = v != "hold";
+                        return true;
+                    }});
+    rows.push_back({"app-close", true, "rst|fin  (a2): the application thread aborts (default) or closes each connection",
+                    [&](std::string_view v, std::string& e) {
+                        if (v != "rst" && v != "fin") {
+                            e = "expected rst or fin";
+                            return false;
+                        }
+                        o.app_close = v == "rst" ? e2e::app_close::rst : e2e::app_close::fin;
+                        return true;
+                    }});
     rows.push_back({"concurrency", true, "N  Floodgate client: most connections in SYN-SENT; default 256 (the ring holds 4096 frames)",
                     [&](std::string_view v, std::string& e) {
                         uint64_t x;
@@ -391,6 +508,13 @@ int main(int argc, char** argv)
     if (early >= 0) {
         return early;
     }
+    if (o.http) {
+        if (!o.hold_path) {
+            std::fprintf(stderr, "bench-e2e-handshake: --http serves on the lcore: --accept app does not apply\n");
+            return 2;
+        }
+        o.app_path = false; // (a2) is the accept-ring path of plain handshakes
+    }
     std::string err;
     http_side hs; // outlives the runtime's stacks
     std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
@@ -411,27 +535,32 @@ int main(int argc, char** argv)
                 eal.hugepages ? "hugepages" : "no hugepages", e2e::hugepages_2m_total(), e2e::load_average().c_str(),
                 o.b.seconds);
     fg_result f;
+    fg_result fq; // (a2)
     kernel_result k;
     e2e::kernel_http_result kh;
     if (o.http) {
         std::printf("HTTP: GET / and a 200 response with %lu body bytes per connection, closed with RST after it\n",
                     (unsigned long)o.http_bytes);
     }
-    if (o.only != "kernel") {
+    auto print_fg = [](const fg_result& r) {
+        std::printf("    established %lu in %.2f s = %s/s (steady median %s/s), attempted %lu, timed out %lu, "
+                    "SYN retransmits %lu, responder SYN-ACKs %s/s, cookies accepted %lu, tx refused %lu; drained in "
+                    "%.1f s\n",
+                    (unsigned long)r.established, r.elapsed, e2e::fmt_rate(double(r.established) / r.elapsed).c_str(),
+                    e2e::fmt_rate(r.median_est).c_str(), (unsigned long)r.attempted, (unsigned long)r.timeouts,
+                    (unsigned long)r.syn_retransmits, e2e::fmt_rate(double(r.synacks) / r.elapsed).c_str(),
+                    (unsigned long)r.cookies_ok, (unsigned long)r.tx_dropped, r.drain_s);
+    };
+    if (o.only != "kernel" && o.hold_path) {
         std::printf("(a) Floodgate: client lcore + responder lcore, %s, cookies always, close rst, "
-                    "concurrency %u, %u source addresses\n",
-                    apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips);
+                    "concurrency %u, %u source addresses, accepted on the lcore (%s)\n",
+                    apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips, o.http ? "served: HTTP" : "hold");
         std::fflush(stdout);
-        f = run_floodgate(*rt, o, hs);
+        f = run_floodgate(*rt, o, accept_path::hold, hs);
         if (!f.ok) {
             return 1;
         }
-        std::printf("    established %lu in %.2f s = %s/s (steady median %s/s), attempted %lu, timed out %lu, "
-                    "SYN retransmits %lu, responder SYN-ACKs %s/s, cookies accepted %lu, tx refused %lu\n",
-                    (unsigned long)f.established, f.elapsed, e2e::fmt_rate(double(f.established) / f.elapsed).c_str(),
-                    e2e::fmt_rate(f.median_est).c_str(), (unsigned long)f.attempted, (unsigned long)f.timeouts,
-                    (unsigned long)f.syn_retransmits, e2e::fmt_rate(double(f.synacks) / f.elapsed).c_str(),
-                    (unsigned long)f.cookies_ok, (unsigned long)f.tx_dropped);
+        print_fg(f);
         if (o.http) {
             std::printf("    HTTP: %lu requests, %lu complete 2xx responses in %.2f s = %s/s (steady median %s/s), "
                         "%lu ended otherwise; response p50 %u us p99 %u us\n",
@@ -439,6 +568,23 @@ int main(int argc, char** argv)
                         e2e::fmt_rate(double(f.responses_ok) / f.elapsed).c_str(), e2e::fmt_rate(f.median_est).c_str(),
                         (unsigned long)f.http_failed, f.response_p50, f.response_p99);
         }
+    }
+    if (o.only != "kernel" && o.app_path) {
+        std::printf("(a2) Floodgate: the same, the responder's accept ring drained by an application thread that %s "
+                    "each connection (stack API)\n",
+                    o.app_close == e2e::app_close::rst ? "aborts (RST)" : "closes (FIN)");
+        std::fflush(stdout);
+        fq = run_floodgate(*rt, o, accept_path::app, hs);
+        if (!fq.ok) {
+            return 1;
+        }
+        print_fg(fq);
+        std::printf("    application thread: took %lu, %s %lu (command ring full %lu times); events: reset %lu, closed "
+                    "%lu, peer FIN %lu; idle polls %lu\n",
+                    (unsigned long)fq.app.taken, o.app_close == e2e::app_close::rst ? "aborted" : "closed",
+                    (unsigned long)fq.app.commands, (unsigned long)fq.app.cmd_retries,
+                    (unsigned long)fq.app.resets, (unsigned long)fq.app.closed,
+                    (unsigned long)fq.app.peer_closed, (unsigned long)fq.app.idle);
     }
     if (o.only != "fg" && o.http) {
         std::printf("(b) kernel: loopback, epoll client thread on CPU 0 (%u in flight: connect, request, whole "
@@ -486,10 +632,33 @@ int main(int argc, char** argv)
                     (unsigned long)k.failures);
     }
     const double fg_rate = f.ok ? double(f.established) / f.elapsed : 0;
+    const double fq_rate = fq.ok ? double(fq.established) / fq.elapsed : 0;
     const double k_rate = k.ok ? double(k.accepted) / k.elapsed : 0;
-    if (f.ok && k.ok && k_rate > 0 && k.median_acc > 0) {
-        std::printf("RATIO Floodgate / kernel: %.1fx (whole runs), %.1fx (steady medians); load average now %s\n",
-                    fg_rate / k_rate, f.median_est / k.median_acc, e2e::load_average().c_str());
+    // Steady medians leave the first second out: they need runs of 3 s or more.
+    auto medians = [&](const fg_result& r) {
+        char b[64] = "no steady medians in runs this short";
+        if (r.median_est > 0 && k.median_acc > 0) {
+            std::snprintf(b, sizeof(b), "%.1fx (steady medians)", r.median_est / k.median_acc);
+        }
+        return std::string(b);
+    };
+    if (f.ok && k.ok && k_rate > 0) {
+        std::printf("RATIO Floodgate / kernel: %.1fx (whole runs), %s; load average now %s\n", fg_rate / k_rate,
+                    medians(f).c_str(), e2e::load_average().c_str());
+    }
+    if (fq.ok && k.ok && k_rate > 0) {
+        std::printf("RATIO Floodgate with an application thread / kernel: %.1fx (whole runs), %s\n", fq_rate / k_rate,
+                    medians(fq).c_str());
+    }
+    // Unexplained differences between the two ends are bugs: exit 3.
+    int status = 0;
+    for (const fg_result* r : {&f, &fq}) {
+        if (r->ok && !r->rec.ok && !r->rec.explained) {
+            status = 3;
+        }
+    }
+    if (status != 0) {
+        std::printf("bench-e2e-handshake: the two ends do not reconcile (MISMATCH above): exit 3\n");
     }
     if (!o.b.json.empty()) {
         apps::json_object j;
@@ -502,6 +671,19 @@ int main(int argc, char** argv)
             j.add("fg_established_per_s_median", f.median_est);
             j.add("fg_synack_per_s", double(f.synacks) / f.elapsed);
             j.add("fg_timed_out", f.timeouts);
+            j.add("fg_client_established", f.rec.client_established);
+            j.add("fg_responder_accepted", f.rec.responder_accepted);
+            j.add("fg_reconciled", uint64_t(f.rec.ok));
+        }
+        if (fq.ok) {
+            j.add("fg_app_established_per_s", fq_rate);
+            j.add("fg_app_established_per_s_median", fq.median_est);
+            j.add("fg_app_timed_out", fq.timeouts);
+            j.add("fg_app_client_established", fq.rec.client_established);
+            j.add("fg_app_responder_accepted", fq.rec.responder_accepted);
+            j.add("fg_app_taken", fq.rec.app_taken);
+            j.add("fg_app_reconciled", uint64_t(fq.rec.ok));
+            j.add("fg_app_accept_overflows", fq.accept_overflows);
         }
         if (k.ok) {
             j.add("kernel_accepted_per_s", k_rate);
@@ -525,9 +707,13 @@ int main(int argc, char** argv)
                 j.add("http_ratio", (double(f.responses_ok) / f.elapsed) / (double(kh.completed) / kh.elapsed));
             }
         }
+        if (fq.ok && k.ok && k_rate > 0) {
+            j.add("ratio_app", fq_rate / k_rate);
+        }
+        j.add("exit_status", uint64_t(status));
         if (!j.write(o.b.json, err)) {
             std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
         }
     }
-    return 0;
+    return status;
 }

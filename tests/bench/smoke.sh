@@ -84,9 +84,21 @@ check_e2e() {
   case $name in
     bench-e2e-handshake)
       expect_line "$l" '^RATIO Floodgate / kernel: [0-9.]+x' "$w"
+      expect_line "$l" '^RATIO Floodgate with an application thread / kernel: [0-9.]+x' "$w"
       expect_json "$j" fg_established_per_s 'v > 0' "$w"
+      expect_json "$j" fg_app_established_per_s 'v > 0' "$w"
       expect_json "$j" kernel_accepted_per_s 'v > 0' "$w"
       expect_json "$j" ratio 'v > 0' "$w"
+      # Both ends reconcile: on the lcore exactly (a ring pair loses nothing);
+      # through the accept ring exactly, or short by what the counters account
+      # for (a full accept ring drops third ACKs, as Linux does). An unexplained
+      # difference exits 3 (checked above).
+      expect_line "$l" '^RECONCILED \(a\) accepted on the lcore: client established [1-9][0-9]* == responder accepted' "$w"
+      expect_json "$j" fg_reconciled 'v == 1' "$w"
+      grep -qE '^RECONCILED \(a2\) accept ring \+ application thread: client established [1-9][0-9]* == responder accepted [0-9]+ \(cookies accepted [0-9]+\) == taken by the application thread [0-9]+$' "$l" ||
+        grep -qE '^!!!! MISMATCH \(a2\) .*: explained by counted losses below' "$l" ||
+        fail "$w: (a2) neither reconciled nor explained"
+      expect_json "$j" fg_app_taken 'v > 0' "$w"
       ;;
     bench-e2e-synflood)
       expect_line "$l" '^RATIO Floodgate SYN-ACKs / ring floor: [0-9.]+' "$w"
