@@ -1,8 +1,9 @@
 // bench-e2e-synflood: SYN-cookie SYN-ACKs per second from one lcore, against
-// the raw ring-port floor, in one run.
+// the raw ring-port floor and against the Linux kernel's per-core rate, in
+// one run.
 //
 //   bench-e2e-synflood -l 0-1 -- [--seconds S] [--flows N] [--plain-syn] [--nic-rx-cksum]
-//       [--only floor|fg] [--ports ring|vhost] [--json FILE]
+//       [--only floor|fg|kernel] [--no-kernel] [--ports ring|vhost] [--json FILE]
 //
 // The blaster (lcore 0) keeps a ring port full of SYNs from --flows distinct
 // sources (65536 addresses of 198.19.0.0/16, then further ports), rebuilding
@@ -14,12 +15,29 @@
 //         place with options, checksums in software (ring ports offload
 //         nothing; --nic-rx-cksum marks the SYNs' checksums as verified, as a
 //         NIC would, so only the transmit side is computed).
-// Printed: replies/s of each and the ratio fg / floor. --ports vhost: the
-// blaster's port is virtio_user, the other side net_vhost (this process).
+//  kernel: the Linux kernel answering the same SYNs with cookies
+//         (tcp_syncookies=2) in a network namespace, fed over a veth by a
+//         blaster thread pinned to lcore 1's CPU; its CPU time per SYN minus
+//         that of the same blast dropped at ingress is its cost per SYN-ACK
+//         (kernel_synflood.hh says exactly what is counted and why). Needs
+//         root and network namespaces: without them it says why and the run
+//         reports Floodgate vs the floor only.
+// Printed: replies/s of each and the ratios fg / floor (wall clock, as
+// before) and fg / kernel: Floodgate Mpps per lcore over the kernel's Mpps
+// per core, both per second of CPU time -- the responder lcore thread's CPU
+// clock over the measured window (it polls, so its idle spins count against
+// it), the kernel's as kernel_synflood.hh measures it -- so a machine shared
+// with other work does not skew one side; the wall-clock Floodgate rate and
+// the share of the window its lcore was on a CPU are printed beside it.
+// --ports vhost: the blaster's port is virtio_user, the other side net_vhost
+// (this process).
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+
+#include <pthread.h>
+#include <time.h>
 
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -28,6 +46,7 @@
 #include "common/runtime.hh"
 #include "e2e.hh"
 #include "eal.hh"
+#include "kernel_synflood.hh"
 #include "port.hh"
 
 using namespace fg;
@@ -41,6 +60,7 @@ struct options {
     bool plain_syn = false;
     bool nic_rx_cksum = false;
     std::string only;
+    bool kernel = true;            // --no-kernel: skip the kernel baseline
     uint32_t mbufs = 0;            // 0: drivers-glue's default pool (65535 mbufs)
 };
 
@@ -51,8 +71,13 @@ struct phase_result {
     uint64_t synacks = 0;
     uint64_t syn_sent = 0;
     double blaster_idle = 0; // share of the blaster's time in loops that received nothing and sent nothing
+    double peer_cpu_s = 0;   // fg: CPU time the responder lcore's thread got in the window (0: unknown)
     double replies_per_s() const { return seconds > 0 ? double(replies) / seconds : 0; }
     double synacks_per_s() const { return seconds > 0 ? double(synacks) / seconds : 0; }
+    // fg: per second of CPU time its lcore's thread was given (a polling lcore
+    // spins while it waits, so this still counts its idle polls); the
+    // wall-clock rate when the CPU time is unknown.
+    double synacks_per_cpu_s() const { return peer_cpu_s > 0 ? double(synacks) / peer_cpu_s : synacks_per_s(); }
 };
 
 struct reflect_arg {
@@ -68,15 +93,33 @@ int reflect_main(void* p)
     return 0;
 }
 
+// The responder lcore's loop; publishes its thread's CPU clock, so the
+// measured window can say how much of a CPU the lcore was given.
+struct stack_arg {
+    core::stack* st;
+    std::atomic<bool> clock_ready{false};
+    clockid_t clock{};
+};
+
 int stack_main(void* p)
 {
-    auto* st = static_cast<core::stack*>(p);
-    return st->run_lcore(rte_lcore_id());
+    auto* a = static_cast<stack_arg*>(p);
+    if (pthread_getcpuclockid(pthread_self(), &a->clock) == 0) {
+        a->clock_ready.store(true);
+    }
+    return a->st->run_lcore(rte_lcore_id());
+}
+
+double cpu_clock_s(clockid_t id)
+{
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
 // Runs the blaster on this (main) lcore for warmup + seconds while a thread
 // samples its counters once a second and stops it.
-phase_result blast(const char* name, const e2e::blaster_config& bc, const options& o)
+phase_result blast(const char* name, const e2e::blaster_config& bc, const options& o, const stack_arg* peer = nullptr)
 {
     phase_result r;
     std::atomic<bool> stop{false};
@@ -97,6 +140,8 @@ phase_result blast(const char* name, const e2e::blaster_config& bc, const option
         const uint64_t r0 = replies();
         const uint64_t s0 = bs.synack.load(std::memory_order_relaxed);
         const uint64_t n0 = bs.syn_sent.load(std::memory_order_relaxed);
+        const bool peer_clock = peer != nullptr && peer->clock_ready.load();
+        const double c0 = peer_clock ? cpu_clock_s(peer->clock) : 0;
         uint64_t last = r0;
         for (double t = 1; t <= o.b.seconds + 1e-9; t += 1) {
             sleep_until(m0 + t);
@@ -108,6 +153,7 @@ phase_result blast(const char* name, const e2e::blaster_config& bc, const option
             last = now;
         }
         r.seconds = e2e::now_s() - m0;
+        r.peer_cpu_s = peer_clock ? cpu_clock_s(peer->clock) - c0 : 0;
         r.replies = replies() - r0;
         r.synacks = bs.synack.load(std::memory_order_relaxed) - s0;
         r.syn_sent = bs.syn_sent.load(std::memory_order_relaxed) - n0;
@@ -196,8 +242,9 @@ phase_result run_fg(apps::runtime& rt, const options& o, unsigned peer_lcore, ui
         return {};
     }
     const e2e::blaster_config bc = blaster_for(pa, ma, st->mac(), o, err);
-    rte_eal_remote_launch(stack_main, st, peer_lcore);
-    phase_result r = blast("fg", bc, o);
+    stack_arg sa{st};
+    rte_eal_remote_launch(stack_main, &sa, peer_lcore);
+    phase_result r = blast("fg", bc, o, &sa);
     st->stop();
     rte_eal_wait_lcore(peer_lcore);
     cookies_sent = st->tcp_total(tcp::ctr::cookies_sent);
@@ -235,12 +282,17 @@ int main(int argc, char** argv)
                         o.nic_rx_cksum = true;
                         return true;
                     }});
-    rows.push_back({"only", true, "floor|fg  run one part only", [&](std::string_view v, std::string& e) {
-                        if (v != "floor" && v != "fg") {
-                            e = "expected floor or fg";
+    rows.push_back({"only", true, "floor|fg|kernel  run one part only", [&](std::string_view v, std::string& e) {
+                        if (v != "floor" && v != "fg" && v != "kernel") {
+                            e = "expected floor, fg or kernel";
                             return false;
                         }
                         o.only = std::string(v);
+                        return true;
+                    }});
+    rows.push_back({"no-kernel", false, "skip the Linux kernel baseline (it needs root and network namespaces)",
+                    [&](std::string_view, std::string&) {
+                        o.kernel = false;
                         return true;
                     }});
     rows.push_back({"mbufs", true, "N  size of the mbuf pool (made before any port); default: drivers-glue's (65535)",
@@ -282,7 +334,7 @@ int main(int argc, char** argv)
     phase_result fgr;
     uint64_t cookies = 0;
     uint64_t refused = 0;
-    if (o.only != "fg") {
+    if (o.only == "" || o.only == "floor") {
         std::printf("floor: blaster lcore %u -> %s -> lcore %u rx, swap MACs, tx\n", rte_get_main_lcore(),
                     apps::pair_kind_name(o.b.ports), peer);
         floor = run_floor(*rt, o, peer);
@@ -293,21 +345,68 @@ int main(int argc, char** argv)
                     e2e::fmt_rate(floor.replies_per_s()).c_str(), floor.seconds,
                     e2e::fmt_rate(double(floor.syn_sent) / floor.seconds).c_str());
     }
-    if (o.only != "floor") {
+    if (o.only == "" || o.only == "fg") {
         std::printf("fg: blaster lcore %u -> %s -> lcore %u Floodgate stack, cookies always\n",
                     rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer);
         fgr = run_fg(*rt, o, peer, cookies, refused);
         if (!fgr.ok) {
             return 1;
         }
-        std::printf("    fg: %s SYN-ACKs/s over %.2f s (other replies %lu, blaster sent %s/s)\n",
+        std::printf("    fg: %s SYN-ACKs/s over %.2f s (other replies %lu, blaster sent %s/s); the responder lcore's "
+                    "thread ran %.0f%% of that time: %s SYN-ACKs per second of its CPU time\n",
                     e2e::fmt_rate(fgr.synacks_per_s()).c_str(), fgr.seconds,
-                    (unsigned long)(fgr.replies - fgr.synacks), e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str());
+                    (unsigned long)(fgr.replies - fgr.synacks), e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str(),
+                    100 * fgr.peer_cpu_s / fgr.seconds, e2e::fmt_rate(fgr.synacks_per_cpu_s()).c_str());
+    }
+    e2e::kernel_synflood_result kr;
+    if ((o.only == "" && o.kernel) || o.only == "kernel") {
+        e2e::kernel_synflood_config kc;
+        kc.seconds = o.b.seconds;
+        kc.flows = o.flows;
+        kc.linux_options = !o.plain_syn;
+        kc.cpu = rte_lcore_to_cpu_id(int(peer));
+        std::printf("kernel: blaster thread (AF_PACKET, sendmmsg) on CPU %u -> veth -> the Linux kernel in a network "
+                    "namespace, cookies always; then the same blast dropped at ingress\n",
+                    kc.cpu);
+        std::fflush(stdout);
+        kr = e2e::run_kernel_synflood(kc);
+        if (!kr.ran) {
+            std::printf("    kernel baseline NOT measured: %s; Floodgate vs the floor only\n", kr.why.c_str());
+        } else {
+            for (const auto& [name, ph] : {std::pair{"listen", &kr.listen}, {"drop", &kr.drop}}) {
+                if (!ph->ok) {
+                    continue;
+                }
+                std::printf("    kernel %-6s %lu SYNs in %.2f s (%s/s): %.2f s CPU (blaster thread %.2f + ksoftirqd %.2f) "
+                            "= %.0f ns per SYN; SYNs into the kernel %lu, cookie SYN-ACKs %lu (sent %lu), veth drops "
+                            "%lu\n",
+                            name, (unsigned long)ph->sent, ph->wall_s, e2e::fmt_rate(double(ph->sent) / ph->wall_s).c_str(),
+                            ph->cpu_s(), ph->thread_cpu_s, ph->ksoftirqd_cpu_s, ph->ns_per_syn(),
+                            (unsigned long)ph->delivered, (unsigned long)ph->cookies, (unsigned long)ph->synacks,
+                            (unsigned long)ph->veth_drops);
+            }
+            if (kr.valid()) {
+                std::printf("    kernel: %.0f ns of CPU per SYN-cookie SYN-ACK = %.3f Mpps per core\n",
+                            kr.ns_per_synack(), kr.mpps_per_core());
+            } else {
+                std::printf("    kernel baseline NOT measured: %s\n",
+                            kr.why.empty() ? "the listen phase cost no more than the drop phase" : kr.why.c_str());
+            }
+        }
     }
     if (floor.ok && fgr.ok && floor.replies_per_s() > 0) {
         std::printf("RATIO Floodgate SYN-ACKs / %s floor: %.2f (%.2f Mpps / %.2f Mpps); load average now %s\n",
                     o.b.ports == apps::pair_kind::ring ? "ring" : "vhost", fgr.synacks_per_s() / floor.replies_per_s(), fgr.synacks_per_s() / 1e6,
                     floor.replies_per_s() / 1e6, e2e::load_average().c_str());
+    }
+    if (fgr.ok && kr.valid()) {
+        // Both per second of CPU time (the kernel's cannot be had otherwise on
+        // a shared machine); the wall-clock figure beside it.
+        std::printf("RATIO Floodgate SYN-ACKs per lcore / kernel per core: %.1fx (%.2f Mpps / %.3f Mpps, per second of "
+                    "CPU time; wall clock %.2f Mpps with the lcore on a CPU %.0f%% of the time); load average now %s\n",
+                    fgr.synacks_per_cpu_s() / 1e6 / kr.mpps_per_core(), fgr.synacks_per_cpu_s() / 1e6,
+                    kr.mpps_per_core(), fgr.synacks_per_s() / 1e6, 100 * fgr.peer_cpu_s / fgr.seconds,
+                    e2e::load_average().c_str());
     }
     if (!o.b.json.empty()) {
         apps::json_object j;
@@ -325,6 +424,26 @@ int main(int argc, char** argv)
         }
         if (floor.ok && fgr.ok && floor.replies_per_s() > 0) {
             j.add("ratio", fgr.synacks_per_s() / floor.replies_per_s());
+        }
+        if (fgr.ok) {
+            j.add("fg_lcore_cpu_share", fgr.seconds > 0 ? fgr.peer_cpu_s / fgr.seconds : 0);
+            j.add("fg_synacks_per_cpu_s", fgr.synacks_per_cpu_s());
+        }
+        j.add("kernel_measured", uint64_t(kr.valid()));
+        if (!kr.valid() && !kr.why.empty()) {
+            j.add("kernel_not_measured", kr.why);
+        }
+        if (kr.valid()) {
+            j.add("kernel_ns_per_synack", kr.ns_per_synack());
+            j.add("kernel_mpps_per_core", kr.mpps_per_core());
+            j.add("kernel_listen_ns_per_syn", kr.listen.ns_per_syn());
+            j.add("kernel_drop_ns_per_syn", kr.drop.ns_per_syn());
+            j.add("kernel_cookies_sent", kr.listen.cookies);
+            j.add("kernel_syns_sent", kr.listen.sent);
+            if (fgr.ok) {
+                j.add("ratio_kernel", fgr.synacks_per_cpu_s() / 1e6 / kr.mpps_per_core());
+                j.add("ratio_kernel_wall", fgr.synacks_per_s() / 1e6 / kr.mpps_per_core());
+            }
         }
         if (!j.write(o.b.json, err)) {
             std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());

@@ -19,7 +19,7 @@ for ports in ring vhost; do
   [ "$(json_get "$T_DIR/hs_$ports.json" fg_timed_out)" = 0 ] || fail "handshake on $ports: timeouts"
 
   rc=0
-  run_app "sf_$ports" 90 "$B/bench-e2e-synflood" "${EAL[@]}" -- --seconds 1 --ports $ports \
+  run_app "sf_$ports" 90 "$B/bench-e2e-synflood" "${EAL[@]}" -- --seconds 1 --ports $ports --no-kernel \
     --json "$T_DIR/sf_$ports.json" || rc=$?
   [ "$rc" = 0 ] || fail "synflood on $ports: exit $rc"
   grep -q "^RATIO Floodgate SYN-ACKs / $ports floor" "$T_DIR/sf_$ports.log" || fail "synflood on $ports: no ratio line"

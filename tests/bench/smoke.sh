@@ -105,6 +105,21 @@ check_e2e() {
       expect_json "$j" floor_replies_per_s 'v > 0' "$w"
       expect_json "$j" fg_synacks_per_s 'v > 0' "$w"
       expect_json "$j" fg_cookies_sent 'v > 0' "$w"
+      # The kernel baseline runs wherever it can (root, network namespaces:
+      # always in CI), and says why not elsewhere.
+      if [ "$(id -u)" = 0 ]; then
+        expect_line "$l" '^RATIO Floodgate SYN-ACKs per lcore / kernel per core: [0-9.]+x' "$w"
+        expect_json "$j" kernel_measured 'v == 1' "$w"
+        expect_json "$j" kernel_mpps_per_core 'v > 0' "$w"
+        expect_json "$j" kernel_cookies_sent 'v > 0' "$w"
+        expect_json "$j" ratio_kernel 'v > 0' "$w"
+        local made
+        made=$(grep -oE 'namespaces fgsfc-[0-9]+ ' "$l" | grep -oE '[0-9]+')
+        [ -n "$made" ] || fail "$w: no namespaces named in its output"
+        ip netns list | grep -qE "^fgsf[cs]-$made( |\$)" && fail "$w: left its network namespaces behind"
+      else
+        expect_line "$l" '^    kernel baseline NOT measured: not root' "$w"
+      fi
       ;;
     bench-e2e-memory)
       expect_line "$l" '^RESULT per side' "$w"
