@@ -58,6 +58,21 @@ void install_signal_handlers()
     std::signal(SIGPIPE, SIG_IGN);
 }
 
+const char* drain_end_name(drain_end e)
+{
+    switch (e) {
+    case drain_end::draining:
+        return "draining";
+    case drain_end::done:
+        return "done";
+    case drain_end::timeout:
+        return "timeout";
+    case drain_end::signal:
+        return "signal";
+    }
+    return "unknown";
+}
+
 bool stop_requested() { return g_stop.load(); }
 void request_stop() { g_stop.store(true); }
 
@@ -135,17 +150,26 @@ double run(const std::vector<core::stack*>& stacks, const run_options& ro)
             auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count(); };
             const double iv = ro.stats_interval_s > 0 ? ro.stats_interval_s : 1;
             double next_line = 0; // a line at once, then every interval
-            while (g_signals.load() < 2 && since() < ro.drain_s && !(ro.drained && ro.drained())) {
-                if (since() >= next_line) {
-                    if (ro.drain_line) {
-                        print(ro.drain_line(since()));
+            drain_end end = drain_end::draining;
+            while (end == drain_end::draining) {
+                if (ro.drained && ro.drained()) {
+                    end = drain_end::done;
+                } else if (g_signals.load() >= 2) {
+                    end = drain_end::signal;
+                } else if (since() >= ro.drain_s) {
+                    end = drain_end::timeout;
+                } else {
+                    if (since() >= next_line) {
+                        if (ro.drain_line) {
+                            print(ro.drain_line(since(), end));
+                        }
+                        next_line += iv;
                     }
-                    next_line += iv;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 }
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
             if (ro.drain_line) {
-                print(ro.drain_line(since()));
+                print(ro.drain_line(since(), end));
             }
         }
         for (core::stack* st : stacks) {

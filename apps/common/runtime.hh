@@ -41,6 +41,11 @@ void install_signal_handlers();
 bool stop_requested();
 void request_stop();
 
+// Where draining is: going on, or how it ended -- nothing left (done),
+// run_options::drain_s passed (timeout), or a second signal (signal).
+enum class drain_end { draining, done, timeout, signal };
+const char* drain_end_name(drain_end e); // "draining", "done", "timeout", "signal"
+
 struct run_options {
     double duration_s = 0;       // 0: until a signal
     double stats_interval_s = 1; // 0: no stats line
@@ -56,11 +61,12 @@ struct run_options {
     // the lcores stop: drain_begin() once (e.g. stop generating, close held
     // connections), then every 10 ms drained() until it says true or
     // drain_s passes (a second signal ends it too); drain_line() is printed
-    // every stats interval meanwhile and once at the end.
+    // every stats interval meanwhile (drain_end::draining) and once at the
+    // end, saying how it ended.
     double drain_s = 0;
     std::function<void()> drain_begin;
     std::function<bool()> drained;
-    std::function<std::string(double drain_elapsed_s)> drain_line;
+    std::function<std::string(double drain_elapsed_s, drain_end e)> drain_line;
 };
 
 // Runs every stack on its lcores until stop and drains; returns the seconds

@@ -24,10 +24,13 @@
 // The lcores generate by themselves (lib/gen: a token bucket per lcore, no
 // ring message per connection); the stats thread only reads counters. At the end of the run (--duration, --connections done, SIGINT or
 // SIGTERM) the generator stops and held connections are closed; a draining
-// line shows what is still closing (and TIME-WAIT held) until nothing is, or
-// --drain seconds pass. Exit status: 0, 1 (start-up error), 2 (bad options),
+// line at the stats interval shows what is still closing (by state) and the
+// TIME-WAIT held, until nothing is left (TIME-WAIT entries exist only while
+// the process runs: exiting earlier ends their quarantine), --drain seconds
+// pass, or a second signal comes; the last line says which. Exit status: 0, 1 (start-up error), 2 (bad options),
 // 3 (--max-error-rate exceeded: the summary says by what).
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -174,7 +177,8 @@ int main(int argc, char** argv)
                         return true;
                     }});
     rows.push_back(apps::u64_option("max-conns", "N  connections per lcore (pool and table); default 1048576", 1024, 1u << 27, [&](uint64_t x) { lo.capacity = uint32_t(x); }));
-    rows.push_back({"drain", true, "SECONDS  at the end, wait this long at most for connections to finish closing; default 3",
+    rows.push_back({"drain", true, "SECONDS  at the end, wait this long at most for connections to finish closing and "
+                                   "TIME-WAIT to expire (what is left is dropped at exit); default 3",
                     [&](std::string_view v, std::string& e) { return apps::parse_double(v, 0, 3600, lo.drain_s, e); }});
     rows.push_back({"max-error-rate", true,
                     "FRACTION  exit 3 if (refused + timed out + unreachable + no port) / tried exceeds it",
@@ -419,21 +423,60 @@ int main(int argc, char** argv)
         last_t = t;
     };
     ro.finished = [&] { return lo.gen.total != 0 && st->generator_done(); };
-    // Draining: no new connections, held ones closed; done when only TIME-WAIT is left.
+    // Draining: no new connections, held ones closed with FIN; done when
+    // nothing is left -- TIME-WAIT included: its 4-tuples stay quarantined
+    // only while we run -- or after --drain seconds, or at a second signal.
     ro.drain_s = lo.drain_s;
-    auto closing = [&] {
-        const uint64_t in_use = st->conns_in_use();
-        const uint64_t tw = time_wait_held(st->counters());
-        return in_use > tw ? in_use - tw : 0;
-    };
     ro.drain_begin = [&] { st->stop_generator(); };
-    ro.drained = [&] { return closing() == 0; };
-    ro.drain_line = [&](double t) {
-        char b[256];
-        std::snprintf(b, sizeof(b), "[fg-loadgen draining %4.1fs] %lu connection(s) still closing, %lu in TIME-WAIT (held)%s",
-                      t, (unsigned long)closing(), (unsigned long)time_wait_held(st->counters()),
-                      resp != nullptr ? (", responder " + std::to_string(resp->conns_in_use()) + " open").c_str() : "");
-        return std::string(b);
+    ro.drained = [&] { return st->conns_in_use() == 0; };
+    apps::drain_end drain_how = apps::drain_end::done;
+    double drain_took = 0;
+    uint64_t drain_closing = 0;
+    uint64_t drain_tw = 0;
+    ro.drain_line = [&](double t, apps::drain_end e) {
+        const std::array<uint64_t, tcp::n_states> n = st->state_counts();
+        const uint64_t tw = n[unsigned(tcp::state::time_wait)];
+        uint64_t closing = 0;
+        std::string states;
+        for (unsigned i = 0; i < tcp::n_states; i++) {
+            if (tcp::state(i) != tcp::state::time_wait && n[i] != 0) {
+                closing += n[i];
+                states += (states.empty() ? " (" : ", ") + std::string(tcp::state_name(tcp::state(i))) + " " +
+                          std::to_string(n[i]);
+            }
+        }
+        if (!states.empty()) {
+            states += ")";
+        }
+        char b[512];
+        std::snprintf(b, sizeof(b), "[fg-loadgen draining %5.1fs] %lu connection(s) still closing%s, %lu in TIME-WAIT",
+                      t, (unsigned long)closing, states.c_str(), (unsigned long)tw);
+        std::string line = b;
+        if (resp != nullptr) {
+            line += " | responder " + std::to_string(resp->conns_in_use()) + " open";
+        }
+        if (e != apps::drain_end::draining) {
+            drain_how = e;
+            drain_took = t;
+            drain_closing = closing;
+            drain_tw = tw;
+        }
+        const std::string left = std::to_string(closing + tw) + " connection(s) dropped at exit";
+        switch (e) {
+        case apps::drain_end::draining:
+            break;
+        case apps::drain_end::done:
+            line += ": drained";
+            break;
+        case apps::drain_end::timeout:
+            std::snprintf(b, sizeof(b), ": --drain %g s passed, ", lo.drain_s);
+            line += b + left;
+            break;
+        case apps::drain_end::signal:
+            line += ": ended by a second signal, " + left;
+            break;
+        }
+        return line;
     };
     const double elapsed = rt->run(ro);
 
@@ -505,6 +548,12 @@ int main(int argc, char** argv)
         j.add("established_per_s", per_s);
         j.add("connections_in_use", st->conns_in_use());
         j.add("time_wait_held", time_wait_held(total));
+        apps::json_object dr;
+        dr.add("s", drain_took);
+        dr.add("end", std::string(apps::drain_end_name(drain_how)));
+        dr.add("closing_left", drain_closing);
+        dr.add("time_wait_left", drain_tw);
+        j.add_raw("drain", dr.str());
         if (lo.http) {
             for (unsigned i = 0; i < http::n_client_counters; i++) {
                 j.add(http::client_counter_name(http::client_ctr(i)), hcn.v[i]);

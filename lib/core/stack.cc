@@ -276,6 +276,17 @@ uint64_t stack::conns_in_use() const
     return n;
 }
 
+std::array<uint64_t, tcp::n_states> stack::state_counts() const
+{
+    uint64_t n[tcp::n_states] = {};
+    for (const auto& l : _lcores) {
+        l->tcp.count_states(n);
+    }
+    std::array<uint64_t, tcp::n_states> a{};
+    std::copy(std::begin(n), std::end(n), a.begin());
+    return a;
+}
+
 bool stack::generator_done() const
 {
     for (const auto& l : _lcores) {

@@ -14,6 +14,7 @@
 // other end of a ring pair), each on its own lcores.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -199,6 +200,9 @@ public:
     uint64_t tcp_total(tcp::ctr c) const;
     // Connection blocks in use (every state, TIME-WAIT included), all lcores.
     uint64_t conns_in_use() const;
+    // Connections in each state (index: tcp::state), all lcores: a census
+    // of the pools (tcp::engine::count_states), any thread, O(slots ever used).
+    std::array<uint64_t, tcp::n_states> state_counts() const;
     // Load generator: every lcore tried its share and nothing is in flight.
     bool generator_done() const;
     // Stops generating on every lcore; held connections are closed with FIN.

@@ -216,6 +216,20 @@ public:
     const tcp_counters& counters() const { return _ctr; }
     uint32_t now_ms() const { return _now_ms; }
     uint32_t conns_in_use() const { return _pool.in_use(); }
+    // Adds how many connections are in each state now to n[state]. Any
+    // thread: relaxed reads of the pool while the lcore runs, so a count may
+    // be a few segments old. Walks every slot ever used (64 bytes each): for
+    // draining lines and reports, never per packet.
+    void count_states(uint64_t (&n)[n_states]) const
+    {
+        const uint32_t end = _pool.high_water();
+        for (uint32_t s = 0; s < end; s++) {
+            if (_pool.in_use(s)) {
+                const uint8_t st = __atomic_load_n(reinterpret_cast<const uint8_t*>(&_pool[s].st), __ATOMIC_RELAXED);
+                n[st < n_states ? st : 0]++;
+            }
+        }
+    }
     uint32_t table_size() const { return _table.size(); }
     const table::conn_table_stats& table_stats() const { return _table.stats(); }
     std::size_t timers_armed() const { return _wheel.armed_count(); }

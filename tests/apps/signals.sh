@@ -3,7 +3,8 @@
 # fg-loadgen --responder stop in order -- exit 0, its summary printed, no
 # crash -- wherever it lands (0.05 s to 3 s after start). During draining a
 # second SIGINT ends it: connections kept in SYN-SENT (a static ARP entry to a
-# host that never answers) would hold draining for --drain 60 s.
+# host that never answers; the draining line counts them as syn_sent) would
+# hold draining for --drain 60 s; the last line says the signal ended it.
 . "$(dirname "$0")/lib.sh"
 LG="$FG_BUILD/apps/fg-loadgen"
 EAL=(-l 0-1 --no-pci --log-level=lib.eal:error)
@@ -33,8 +34,8 @@ pid=$!
 T_PIDS+=($pid)
 wait_for 60 grep -q '^\[fg-loadgen ' "$T_DIR/drain.log" || fail "drain: no stats line"
 kill -INT $pid
-wait_for 30 grep -q '^\[fg-loadgen draining.* [1-9][0-9]* connection(s) still closing' "$T_DIR/drain.log" ||
-  fail "drain: no draining line with connections still closing"
+wait_for 30 grep -q '^\[fg-loadgen draining.* [1-9][0-9]* connection(s) still closing (syn_sent [1-9][0-9]*)' "$T_DIR/drain.log" ||
+  fail "drain: no draining line with connections still closing in SYN-SENT"
 kill -0 $pid 2>/dev/null || fail "drain: ended at once although connections were still in SYN-SENT"
 kill -INT $pid
 wait_exit $pid 20
@@ -42,5 +43,8 @@ rc=$?
 [ "$rc" = 124 ] && fail "drain: the second SIGINT did not end draining (--drain 60)"
 [ "$rc" = 0 ] || fail "drain: exit $rc"
 grep -q "^fg-loadgen: 0 established in" "$T_DIR/drain.log" || fail "drain: no summary"
+grep '^\[fg-loadgen draining' "$T_DIR/drain.log" | tail -1 |
+  grep -q ': ended by a second signal, [1-9][0-9]* connection(s) dropped at exit$' ||
+  fail "drain: the last draining line does not say the second signal ended it"
 log "drain: $(grep '^\[fg-loadgen draining' "$T_DIR/drain.log" | tail -1); ended by the second SIGINT, exit 0"
 log "PASS"
