@@ -249,7 +249,7 @@ fg_result run_floodgate(apps::runtime& rt, const options& o, accept_path path, h
         }
         return lc >= quiet_loops_c + 10000 && lr >= quiet_loops_r + 10000;
     };
-    ro.drain_line = [&](double t) {
+    ro.drain_line = [&](double t, apps::drain_end) {
         r.drain_s = t;
         char b[200];
         std::snprintf(b, sizeof(b), "  [fg draining %4.1fs] client %lu open (generator %lu in flight), responder %lu open, "
