@@ -90,8 +90,7 @@ bool json_object::write(const std::string& path, std::string& error) const
 namespace {
 bool is_unsupported(net::drop d)
 {
-    return d == net::drop::unknown_ethertype || d == net::drop::unknown_l4 || d == net::drop::icmp_unhandled ||
-           d == net::drop::ip_options;
+    return d == net::drop::unknown_ethertype || d == net::drop::unknown_l4 || d == net::drop::icmp_unhandled;
 }
 } // namespace
 

@@ -3,7 +3,8 @@
 //
 //   fg-loadgen [EAL options] -- --ip 198.18.1.0-198.18.1.255/16 --target 198.18.0.2:80
 //       [--connections N] [--cps N] [--concurrency N] [--close rst|fin|hold] [--hold-ms MS]
-//       [--port-range LO-HI] [--syn-retries N] [--time-wait-ms MS] [--tw-reuse]
+//       [--port-range LO-HI] [--syn-retries N] [--syn-linear-timeouts N]
+//       [--time-wait-ms MS] [--tw-reuse]
 //       [--http PATH [--requests-per-conn N] [--response-timeout-ms MS]]
 //       [--duration S] [--drain S] [--max-error-rate F] [--json FILE] [--pcap FILE]
 //
@@ -170,6 +171,7 @@ int main(int argc, char** argv)
                         return true;
                     }});
     rows.push_back(apps::u64_option("syn-retries", "N  SYN retransmissions before timed_out (Linux tcp_syn_retries); default 6", 0, 20, [&](uint64_t x) { lo.active.syn_retries = uint8_t(x); }));
+    rows.push_back(apps::u64_option("syn-linear-timeouts", "N  the first N SYN retransmissions keep the initial RTO, and N more are allowed (Linux 6.5+ tcp_syn_linear_timeouts, 4 there); default 0: classic backoff", 0, 10, [&](uint64_t x) { lo.active.syn_linear_timeouts = uint8_t(x); }));
     rows.push_back(apps::u64_option("time-wait-ms", "MS  TIME-WAIT length; default 60000", 0, 3600000, [&](uint64_t x) { lo.active.time_wait_ms = uint32_t(x); }));
     rows.push_back({"tw-reuse", false, "reuse TIME-WAIT 4-tuples when timestamps allow (Linux tcp_tw_reuse=1)",
                     [&](std::string_view, std::string&) {

@@ -114,6 +114,16 @@ int main(int argc, char** argv)
                         rs.capacity = uint32_t(x);
                         return true;
                     }});
+    rows.push_back({"idle-timeout", true, "SECONDS  close (FIN) a held connection that received nothing for this "
+                                          "long (checked every quarter of it); 0: never; default 0",
+                    [&](std::string_view v, std::string& e) {
+                        double x = 0;
+                        if (!apps::parse_double(v, 0, 86400, x, e)) {
+                            return false;
+                        }
+                        rs.lo.idle_timeout_ms = uint32_t(x * 1000);
+                        return true;
+                    }});
     const std::string what = "A SYN responder on Floodgate: answers every SYN to the --listen ports with a SYN-ACK "
                              "built in place (SYN cookies by default), keeps connections whose cookie ACK is valid "
                              "on the lcore, answers ARP and ping.";

@@ -36,6 +36,7 @@
     X(tx_packets, "frames the port accepted for transmission")                                                      \
     X(tx_dropped, "frames lost: the tx queue was full and so was its backlog (freed)")                               \
     X(tx_deferred, "frames the full tx queue refused at first, kept in the backlog and sent later")                 \
+    X(oversize, "frames longer than the MTU + 18 (Ethernet + VLAN tag): dropped, as a Linux device drops them")     \
     X(arp_in, "ARP frames received")                                                                                \
     X(arp_replies_sent, "ARP replies to requests for our addresses")                                                \
     X(arp_requests_sent, "ARP requests sent to resolve next hops")                                                  \
@@ -46,6 +47,9 @@
     X(icmp_echo_replies, "ICMP echo replies sent")                                                                  \
     X(not_local, "IPv4 frames for an address that is not ours: dropped")                                            \
     X(to_broadcast, "IPv4 frames to a subnet broadcast address: dropped")                                           \
+    X(martian_src, "IPv4 frames from one of our own addresses or a subnet broadcast (Linux: martian source): dropped") \
+    X(l2_otherhost, "IPv4 frames to another host's MAC address (Linux: PACKET_OTHERHOST): dropped")                 \
+    X(l2_not_unicast, "TCP segments in a broadcast or multicast frame (Linux tcp_v4_rcv: not PACKET_HOST): dropped") \
     X(tcp_in, "TCP segments handed to the TCP engine")                                                              \
     X(redirected, "TCP segments forwarded to their owner lcore")                                                    \
     X(redirect_dropped, "TCP segments lost because the owner's redirect ring was full")                             \

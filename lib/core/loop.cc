@@ -215,6 +215,12 @@ void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
         }
         rte_mbuf* m = pkts[i];
         c.ctr.inc(ctr::rx_bytes, rte_pktmbuf_pkt_len(m));
+        if (FG_UNLIKELY(rte_pktmbuf_pkt_len(m) > _max_frame)) {
+            // A NIC drops these itself; taps and af_packet ports hand them over.
+            c.ctr.inc(ctr::oversize);
+            rte_pktmbuf_free(m);
+            continue;
+        }
         net::pkt_info& pi = info[nseg];
         net::drop why;
         const net::pkt_kind kind =
@@ -244,11 +250,37 @@ void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
     }
 }
 
+// Linux ip_rcv_core (a frame to another host's MAC), ip_route_input_slow /
+// fib_validate_source (addresses) and tcp_v4_rcv (TCP only in frames to our
+// own MAC): true if the IPv4 packet is for us, else counted and freed.
+bool stack::admit_ip(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool tcp)
+{
+    const rte_ether_addr& dmac = net::eth_hdr(rte_pktmbuf_mtod(m, uint8_t*))->dst_addr;
+    if (FG_UNLIKELY(!rte_is_same_ether_addr(&dmac, &_mac))) {
+        if (!rte_is_multicast_ether_addr(&dmac)) { // broadcast is a multicast address too
+            c.ctr.inc(ctr::l2_otherhost);
+            rte_pktmbuf_free(m);
+            return false;
+        }
+        if (tcp) {
+            c.ctr.inc(ctr::l2_not_unicast);
+            rte_pktmbuf_free(m);
+            return false;
+        }
+    }
+    using admit = route::iface_addrs::admit;
+    const admit a = _addrs->admit_ipv4(pi.src_ip, pi.dst_ip);
+    if (FG_LIKELY(a == admit::local)) {
+        return true;
+    }
+    c.ctr.inc(a == admit::martian_src ? ctr::martian_src : a == admit::to_broadcast ? ctr::to_broadcast : ctr::not_local);
+    rte_pktmbuf_free(m);
+    return false;
+}
+
 bool stack::accept_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi)
 {
-    if (FG_UNLIKELY(!_addrs->is_local(pi.dst_ip))) {
-        c.ctr.inc(_addrs->is_broadcast(pi.dst_ip) ? ctr::to_broadcast : ctr::not_local);
-        rte_pktmbuf_free(m);
+    if (FG_UNLIKELY(!admit_ip(c, m, pi, true))) {
         return false;
     }
     if (_sw_steering) {
@@ -313,9 +345,9 @@ void stack::l2_send(void* ctx, rte_mbuf* m, const tuple4& t)
 
 void stack::handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi)
 {
-    if (!_addrs->is_local(pi.dst_ip)) {
-        c.ctr.inc(_addrs->is_broadcast(pi.dst_ip) ? ctr::to_broadcast : ctr::not_local);
-        rte_pktmbuf_free(m);
+    // Echo requests to a broadcast address are ignored, as Linux's default
+    // icmp_echo_ignore_broadcasts = 1 does.
+    if (!admit_ip(c, m, pi, false)) {
         return;
     }
     uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);

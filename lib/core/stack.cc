@@ -64,6 +64,7 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         return nullptr;
     }
     st->_mac = pi.mac;
+    st->_max_frame = uint32_t(cfg.mtu) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
     st->_sw_steering = pi.sw_steering || n > 1 ? pi.sw_steering : false;
     if (n == 1) {
         st->_sw_steering = false; // one owner: nothing to redirect

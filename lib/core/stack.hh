@@ -223,6 +223,10 @@ private:
     // True if the segment is this lcore's to process; otherwise it was
     // forwarded to its owner or dropped (counted).
     bool accept_tcp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
+    // Linux's checks between the IP header and the socket lookup: our MAC
+    // (or, not for TCP, broadcast/multicast), our address, a source that is
+    // not ours nor a broadcast. False: counted and freed.
+    bool admit_ip(lcore& c, rte_mbuf* m, const net::pkt_info& pi, bool tcp);
     void handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n);
     bool tcp_command(tcp::cmd_type t, const tcp::handle& h);
     static void l2_send(void* ctx, rte_mbuf* m, const tuple4& t);
@@ -239,6 +243,7 @@ private:
     std::vector<std::unique_ptr<lcore>> _lcores;
     std::vector<int> _lcore_to_idx; // EAL lcore id -> idx, -1 if not ours
     rte_ether_addr _mac{};
+    uint32_t _max_frame = 1518; // MTU + Ethernet header + one VLAN tag (Linux is_skb_forwardable)
     bool _sw_steering = true;
     std::atomic<bool> _stop{false};
     table::listener_table _listeners;

@@ -66,16 +66,106 @@ FG_COLD pkt_kind classify_icmp(const uint8_t* l4, uint32_t l4_avail, pkt_info& o
     return pkt_kind::icmp_echo;
 }
 
-// Cold path of the IPv4 header check: version_ihl was not 0x45.
-FG_COLD pkt_kind bad_version_ihl(uint8_t version_ihl, drop& why)
+// IP option kinds (RFC 791 3.1, IANA) that Linux's option compiler checks.
+constexpr uint8_t ipopt_end = 0;
+constexpr uint8_t ipopt_noop = 1;
+constexpr uint8_t ipopt_rr = 7;      // record route
+constexpr uint8_t ipopt_ts = 68;     // timestamp
+constexpr uint8_t ipopt_lsrr = 131;  // loose source route
+constexpr uint8_t ipopt_ssrr = 137;  // strict source route
+constexpr uint8_t ipopt_cipso = 134; // commercial IP security option
+constexpr uint8_t ipopt_ra = 148;    // router alert
+constexpr uint8_t ipopt_ts_tsandaddr = 1;
+constexpr uint8_t ipopt_ts_prespec = 3;
+
+// The IP options of a received packet (`len` bytes after the 20-byte header),
+// checked as Linux's __ip_options_compile() checks them for an skb: EOL ends
+// the list, NOP is skipped, a length < 2 or past the end is an error; record
+// route and timestamp must have sane pointers and appear once; router alert
+// needs 4 bytes; CIPSO fails (no DOI is configured, as on a stock kernel);
+// source routes are noted. Unknown options are fine. Linux then drops what
+// failed (and answers with ICMP parameter problem, which we do not send) and,
+// with accept_source_route = 0 (the default), anything source-routed.
+// Options are otherwise ignored: nothing we send echoes them.
+FG_COLD bool ip_options_ok(const uint8_t* p, uint32_t len, drop& why)
 {
-    if ((version_ihl >> 4) != IPVERSION) {
-        return dropped(why, drop::bad_ip_version);
+    bool rr = false;
+    bool ts = false;
+    bool srr = false;
+    uint32_t l = len;
+    while (l > 0) {
+        const uint8_t kind = p[0];
+        if (kind == ipopt_end) {
+            break;
+        }
+        if (kind == ipopt_noop) {
+            p++;
+            l--;
+            continue;
+        }
+        if (l < 2) {
+            why = drop::bad_ip_options; // Linux reads optptr[1] here; there is no such byte
+            return false;
+        }
+        const uint32_t optlen = p[1];
+        if (optlen < 2 || optlen > l) {
+            why = drop::bad_ip_options;
+            return false;
+        }
+        switch (kind) {
+        case ipopt_ssrr:
+        case ipopt_lsrr:
+            if (optlen < 3 || p[2] < 4 || srr) {
+                why = drop::bad_ip_options;
+                return false;
+            }
+            srr = true;
+            break;
+        case ipopt_rr:
+            if (rr || optlen < 3 || p[2] < 4 || (p[2] <= optlen && p[2] + 3u > optlen)) {
+                why = drop::bad_ip_options;
+                return false;
+            }
+            rr = true;
+            break;
+        case ipopt_ts:
+            if (ts || optlen < 4 || p[2] < 5) {
+                why = drop::bad_ip_options;
+                return false;
+            }
+            if (p[2] <= optlen) {
+                const uint8_t flag = p[3] & 0xf;
+                if (p[2] + 3u > optlen ||
+                    ((flag == ipopt_ts_tsandaddr || flag == ipopt_ts_prespec) && p[2] + 7u > optlen)) {
+                    why = drop::bad_ip_options;
+                    return false;
+                }
+            } else if ((p[3] >> 4) == 15) { // overflow counter would wrap
+                why = drop::bad_ip_options;
+                return false;
+            }
+            ts = true;
+            break;
+        case ipopt_ra:
+            if (optlen < 4) {
+                why = drop::bad_ip_options;
+                return false;
+            }
+            break;
+        case ipopt_cipso:
+            why = drop::bad_ip_options; // cipso_v4_validate(): no DOI configured
+            return false;
+        default:
+            break; // security, stream id, anything else: accepted for a received packet
+        }
+        p += optlen;
+        l -= optlen;
     }
-    if ((version_ihl & RTE_IPV4_HDR_IHL_MASK) < RTE_IPV4_MIN_IHL) {
-        return dropped(why, drop::bad_ihl);
+    if (srr) {
+        why = drop::ip_source_route;
+        return false;
     }
-    return dropped(why, drop::ip_options);
+    return true;
 }
 
 } // namespace
@@ -100,17 +190,34 @@ pkt_kind classify(const uint8_t* frame, uint32_t len, uint64_t rx_ol_flags, pkt_
         return dropped(why, drop::truncated_ip);
     }
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(frame + eth_hdr_len);
+    uint32_t ihl = ipv4_hdr_len;
     if (FG_UNLIKELY(ip->version_ihl != RTE_IPV4_VHL_DEF)) {
-        return bad_version_ihl(ip->version_ihl, why);
+        if ((ip->version_ihl >> 4) != IPVERSION) {
+            return dropped(why, drop::bad_ip_version);
+        }
+        ihl = uint32_t(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
+        if (ihl < ipv4_hdr_len) {
+            return dropped(why, drop::bad_ihl);
+        }
+        if (ihl > l3_avail) {
+            return dropped(why, drop::truncated_ip);
+        }
     }
     const uint32_t total = rte_be_to_cpu_16(ip->total_length);
-    if (FG_UNLIKELY(total > l3_avail || total < ipv4_hdr_len)) {
+    if (FG_UNLIKELY(total > l3_avail || total < ihl)) {
         return dropped(why, drop::ip_total_len);
     }
     const uint64_t ip_ck = rx_ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     if (FG_UNLIKELY(ip_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD) ||
         (ip_ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && FG_UNLIKELY(!ipv4_cksum_ok(ip)))) {
         return dropped(why, drop::bad_ip_cksum);
+    }
+    // Linux compiles the options only after routing (ip_rcv_finish), but a
+    // packet they fail is dropped either way: checking them here, before the
+    // fragment and address checks, only changes the reason it is counted under.
+    if (FG_UNLIKELY(ihl != ipv4_hdr_len) &&
+        !ip_options_ok(frame + eth_hdr_len + ipv4_hdr_len, ihl - ipv4_hdr_len, why)) {
+        return pkt_kind::drop;
     }
     if (FG_UNLIKELY((ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
         return dropped(why, drop::ip_fragment);
@@ -121,13 +228,13 @@ pkt_kind classify(const uint8_t* frame, uint32_t len, uint64_t rx_ol_flags, pkt_
     if (FG_UNLIKELY(is_martian_addr(ip->dst_addr))) {
         return dropped(why, drop::bad_dst_addr);
     }
-    out.l3_len = ipv4_hdr_len;
+    out.l3_len = uint16_t(ihl);
     out.src_ip = ip->src_addr;
     out.dst_ip = ip->dst_addr;
     out.ttl = ip->time_to_live;
 
-    const uint8_t* l4 = frame + eth_hdr_len + ipv4_hdr_len;
-    const uint32_t l4_avail = total - ipv4_hdr_len;
+    const uint8_t* l4 = frame + eth_hdr_len + ihl;
+    const uint32_t l4_avail = total - ihl;
     if (FG_UNLIKELY(ip->next_proto_id != IPPROTO_TCP)) {
         if (ip->next_proto_id == IPPROTO_ICMP) {
             return classify_icmp(l4, l4_avail, out, why);
@@ -159,7 +266,7 @@ pkt_kind classify(const uint8_t* frame, uint32_t len, uint64_t rx_ol_flags, pkt_
     out.ack = rte_be_to_cpu_32(tcp->recv_ack);
     out.window = rte_be_to_cpu_16(tcp->rx_win);
     out.tcp_flags = tcp->tcp_flags;
-    out.opt_off = uint16_t(eth_hdr_len + ipv4_hdr_len + tcp_min_len);
+    out.opt_off = uint16_t(eth_hdr_len + ihl + tcp_min_len);
     out.opt_len = uint16_t(doff - tcp_min_len);
     return pkt_kind::tcp;
 }

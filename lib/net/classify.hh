@@ -12,6 +12,11 @@
 // verified) counts as good; UNKNOWN means we check in software. ICMP checksums
 // are always checked in software (NICs' L4 flags cover TCP/UDP only).
 //
+// IPv4 options (IHL > 5) are checked as Linux checks them on receipt (see
+// ip_options_ok in classify.cc): malformed ones and source routes are drops,
+// anything else is skipped -- l3_len covers them and every later offset
+// counts from the end of the options. Replies never carry options.
+//
 // Truncation is reported per layer: a frame cut inside the Ethernet or IP
 // header is truncated_eth / truncated_ip; a frame cut after the IP header is
 // ip_total_len (the IP header claims more than the frame holds); truncated_tcp
@@ -43,7 +48,7 @@ enum class pkt_kind : uint8_t {
 // the rest keep whatever they held.
 struct pkt_info {
     uint16_t l2_len;      // all kinds: 14
-    uint16_t l3_len;      // IPv4 header length (20) / ARP: 28
+    uint16_t l3_len;      // IPv4 header length incl. options (20..60) / ARP: 28
     uint16_t l4_len;      // TCP header incl. options (doff * 4) / ICMP header: 8
     uint16_t payload_len; // bytes after the L4 header, from the IP total length (never Ethernet padding)
     rte_be32_t src_ip;    // IP source, network order (tcp, icmp_echo)

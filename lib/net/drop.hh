@@ -17,9 +17,10 @@
     X(truncated_ip, "frame shorter than Ethernet + a 20-byte IPv4 header")                                          \
     X(bad_ip_version, "IP version != 4")                                                                            \
     X(bad_ihl, "IHL < 5")                                                                                           \
-    X(ip_options, "IHL > 5: IP options are not supported, counted apart from errors")                               \
-    X(ip_total_len, "IP total length > what the frame holds, or < the IP header")                                   \
+    X(ip_total_len, "IP total length > what the frame holds, or < the IP header (incl. options)")                   \
     X(bad_ip_cksum, "IP header checksum wrong (NIC said BAD, or software check failed)")                            \
+    X(bad_ip_options, "IP options Linux's ip_options_compile() refuses (bad length/pointer, duplicate, CIPSO)")     \
+    X(ip_source_route, "LSRR/SSRR option: Linux drops it (net.ipv4.conf.*.accept_source_route = 0)")                \
     X(ip_fragment, "MF set or fragment offset != 0")                                                                \
     X(bad_src_addr, "source in 0/8, 127/8, 224/4 (multicast) or 240/4 (class E, incl. 255.255.255.255)")            \
     X(bad_dst_addr, "destination in 0/8, 127/8, 224/4 or 240/4")                                                    \

@@ -12,8 +12,9 @@ namespace fg::net {
 // Turns the echo request `frame` (classified into `req`) into the echo reply
 // in place: MACs and IPs swapped, TTL 64, type 0, IP checksum recomputed, ICMP
 // checksum updated incrementally (RFC 1624). `len` is the received frame
-// length. Returns the reply's frame length: 14 + IP total length, so any
-// Ethernet padding of the request is not sent back.
+// length. Returns the reply's frame length: 14 + 20 + ICMP message, so any
+// Ethernet padding of the request is not sent back, nor its IP options (the
+// message moves up behind a 20-byte header).
 uint32_t make_icmp_echo_reply_inplace(uint8_t* frame, uint32_t len, const pkt_info& req);
 
 } // namespace fg::net

@@ -10,7 +10,7 @@
 
 namespace fg::net {
 
-inline constexpr uint32_t ipv4_hdr_len = sizeof(rte_ipv4_hdr); // 20: we send and accept no IP options
+inline constexpr uint32_t ipv4_hdr_len = sizeof(rte_ipv4_hdr); // 20: we send no IP options (received ones are checked and skipped)
 inline constexpr uint8_t default_ttl = 64;                     // Linux's net.ipv4.ip_default_ttl
 
 // True if `addr` may not appear as a source or destination of anything we

@@ -112,6 +112,22 @@ public:
         const unsigned bit = a & 63;
         return unsigned((w[0] >> bit) & 1) | unsigned(((w[1] >> bit) & 1) << 1);
     }
+    // What Linux's ip_route_input_slow() and fib_validate_source() decide
+    // about a packet's addresses once classify() let it through (so neither
+    // is in 0/8, 127/8, 224/4 or 240/4): for us, not for us, a broadcast, or
+    // from a source that cannot be a peer -- one of our own addresses (a
+    // "land" packet; Linux: accept_local = 0) or the directed broadcast of
+    // one of our subnets. Two kind() lookups.
+    enum class admit : uint8_t { local, not_local, to_broadcast, martian_src };
+    admit admit_ipv4(rte_be32_t src, rte_be32_t dst) const
+    {
+        const unsigned d = kind(dst);
+        if (FG_UNLIKELY(!(d & local_bit))) {
+            return (d & broadcast_bit) || dst == rte_cpu_to_be_32(0xffffffffu) ? admit::to_broadcast
+                                                                               : admit::not_local;
+        }
+        return FG_LIKELY(kind(src) == 0) ? admit::local : admit::martian_src;
+    }
     // Port owning local address `addr`, or -1 if it is not ours. O(1) through
     // the bitmap when the address's /16 holds one port's addresses only (the
     // normal case: a subnet belongs to one port), else a binary search over

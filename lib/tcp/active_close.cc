@@ -158,6 +158,7 @@ void engine::on_timer_active(conn& c, uint32_t slot)
 {
     switch (c.st) {
     case state::syn_sent:
+    case state::syn_received:
         on_syn_timer(c, slot);
         return;
     case state::fin_wait_1:

@@ -28,6 +28,7 @@ void engine::cmd_close(const cmd& k)
         // "Queue this until all preceding SENDs have been segmentized, then
         // form a FIN segment and send it. In any case, enter FIN-WAIT-1."
         // (We never send data: the FIN goes now.)
+        leave_syn_queue(c);
         c.set(cf_app_closed);
         c.st = state::fin_wait_1;
         c.retries = 0;
@@ -76,7 +77,7 @@ void engine::cmd_abort(const cmd& k)
         break;
     }
     _ctr.inc(ctr::aborted);
-    free_conn(c, slot);
+    drop_request(c, slot); // a request's SYN-queue place is given back too
 }
 
 void engine::on_fin_timer(conn& c, uint32_t slot)

@@ -83,7 +83,6 @@ enum conn_flag : uint8_t {
 enum active_flag : uint16_t {
     af_local = 1u << 0,   // opened by engine::open_local(): events go to the local sink, `released` when freed
     af_pending = 1u << 1, // local: no event posted yet (the next one carries ev_pending)
-    af_simopen = 1u << 2, // SYN-SENT got a SYN: the SYN-RECEIVED of a simultaneous open (SYN-ACK sent)
     af_told = 1u << 3,    // local: a terminal event was posted; only `released` follows
 };
 

@@ -360,10 +360,11 @@ uint32_t engine::open_active(const tuple4& want, uint64_t user, const local_open
 void engine::send_syn(const conn& c)
 {
     // Linux tcp_syn_options: MSS, SACK-permitted, timestamps, window scale
-    // as enabled. A simultaneous open's SYN-ACK offers only what the peer's
-    // SYN offered too (RFC 7323 / RFC 2018 rules) and echoes its TSval.
+    // as enabled. A simultaneous open's SYN-ACK (SYN-RECEIVED) is the same
+    // SYN with ACK added (Linux tcp_send_synack): the same options, whatever
+    // the peer's SYN offered, with TSecr = the peer's TSval (0 if it sent none).
     local_settings s = _cfg.opts;
-    const bool simopen = (c.spare & af_simopen) != 0;
+    const bool simopen = c.st == state::syn_received;
     s.mss = simopen ? our_mss(c.tuple) : c.mss;
     net::tcp_options o = synack_net_options(syn_options_for(s, tsval(c)));
     uint8_t flags = th_syn;
@@ -371,10 +372,7 @@ void engine::send_syn(const conn& c)
     if (simopen) {
         flags |= th_ack;
         ack = c.rcv_nxt;
-        o.has_wscale = c.has(cf_ws_ok);
-        o.sack_ok = c.has(cf_sack_ok);
-        o.has_ts = c.has(cf_ts_ok);
-        o.ts_ecr = c.ts_recent;
+        o.ts_ecr = o.has_ts ? c.ts_recent : 0;
     }
     send_segment(c.tuple, nullptr, flags, c.iss, ack, syn_window(s), &o);
 }

@@ -46,6 +46,8 @@ struct active_config {
     const steering* steer = nullptr;     // the lcores' steering function; null: steering(n_lcores)
     std::optional<siphash_key> port_key; // RFC 6056 secret; empty: random at init
     uint8_t syn_retries = 6;             // Linux tcp_syn_retries: SYN sent 7 times, 127 s, then timed_out
+    uint8_t syn_linear_timeouts = 0;     // Linux 6.5+ tcp_syn_linear_timeouts (default 4 there): the first N SYN
+                                         // retransmissions keep the initial RTO, and N more are allowed; 0 = classic
     uint32_t time_wait_ms = 60000;       // Linux TCP_TIMEWAIT_LEN; load tests shorten it
     bool tw_reuse = false;               // Linux tcp_tw_reuse=1: recycle TIME-WAIT 4-tuples (timestamps, > 1 s)
     uint32_t fin_timeout_ms = 60000;     // Linux tcp_fin_timeout: FIN-WAIT-2 lifetime after close

@@ -26,6 +26,7 @@
     X(syn_queue_overflows, "SYNs dropped: SYN queue full and cookies off (Linux TCPReqQFullDrop)")                  \
     X(accepted, "connections handed to the listener's accept ring")                                                \
     X(accept_queue_overflows, "third ACKs ignored because the accept ring was full (Linux ListenOverflows)")        \
+    X(idle_timeouts, "held connections closed (FIN) after listen_options::idle_timeout_ms without a segment")        \
     X(listen_rst_ignored, "RSTs to a listener, ignored (RFC 9293 3.10.7.2)")                                       \
     X(listen_ack_rst, "ACK or SYN+ACK to a listener (no request, no cookie): RST <SEQ=SEG.ACK>")                   \
     X(listen_no_syn_dropped, "segments to a listener with neither SYN, ACK nor RST (e.g. FIN alone): dropped")    \
@@ -41,7 +42,10 @@
     X(synrecv_no_ack_dropped, "segments without ACK in SYN-RECEIVED: dropped")                                     \
     /* ---- synchronized states (established.cc) ---- */                                                            \
     X(out_of_window, "unacceptable segments in a synchronized state: ACK sent, segment dropped")                   \
-    X(ack_too_new, "ACKs of data we never sent (SEG.ACK > SND.NXT): ACK sent, segment dropped")                    \
+    X(ack_too_new, "ACKs of data we never sent (SEG.ACK > SND.NXT): challenge ACK, segment dropped")             \
+    X(ack_too_old, "ACKs at or below our ISN (RFC 5961 5.2): challenge ACK, segment dropped")                       \
+    X(paws_rejected, "segments whose TSval is older than the last one taken (PAWS): ACKed, dropped")               \
+    X(oow_ack_rate_limited, "out-of-window or challenge ACKs not sent: the connection sent one < 500 ms ago (Linux)") \
     X(no_ack_dropped, "segments without ACK in a synchronized state: dropped (3.10.7.4 fifth)")                   \
     X(rst_received, "RSTs that reset a connection or a request")                                                    \
     X(rst_out_of_window, "RSTs outside the receive window: dropped")                                               \

@@ -417,10 +417,19 @@ void engine::on_timer(uint32_t slot)
     }
     switch (c.st) {
     case state::syn_received:
-        on_synack_timer(c, slot);
+        if (c.has(cf_passive)) {
+            on_synack_timer(c, slot);
+        } else {
+            on_timer_active(c, slot); // a simultaneous open: the SYN timer resends the SYN-ACK
+        }
         break;
     case state::last_ack:
         on_fin_timer(c, slot);
+        break;
+    case state::established:
+        if (c.has(cf_auto) && c.has(cf_passive)) {
+            on_idle_timer(c, slot); // listen.cc
+        }
         break;
     case state::syn_sent:
     case state::fin_wait_1:
@@ -430,7 +439,7 @@ void engine::on_timer(uint32_t slot)
         on_timer_active(c, slot);
         break;
     default:
-        break; // no timer runs in ESTABLISHED / CLOSE-WAIT; a stale expiry is harmless
+        break; // no timer runs in CLOSE-WAIT; a stale expiry is harmless
     }
 }
 

@@ -153,7 +153,8 @@ struct engine_config {
     uint8_t fin_retries = 8;            // Linux tcp_orphan_retries 0 means 8: FIN retransmissions before giving up
     uint32_t rst_per_s = 1000;          // RSTs to closed ports per second (Linux icmp_msgs_per_sec)
     uint32_t rst_burst = 50;            // and their burst (Linux icmp_msgs_burst)
-    uint32_t challenge_ack_per_s = 1000; // RFC 5961 10: Linux tcp_challenge_ack_limit (before 6.0)
+    uint32_t challenge_ack_per_s = 1000; // RFC 5961 10: per lcore (Linux tcp_challenge_ack_limit was 1000/s before 6.0, now off)
+    uint32_t invalid_ratelimit_ms = 500; // Linux tcp_invalid_ratelimit: one out-of-window or challenge ACK per connection this often
     uint32_t timer_budget = 4096;       // timer expiries per tick(): a burst never stalls rx for long
 
     // Shared, read-mostly; must outlive the engine.
@@ -192,6 +193,10 @@ struct engine_config {
 
 class engine {
 public:
+    // Linux TCP_TIMEOUT_MIN (2 jiffies): the SYN timer re-armed "at once"
+    // after an unacceptable ACK in SYN-SENT.
+    static constexpr uint32_t timeout_min_ms = 2;
+
     engine() = default;
     ~engine();
     engine(const engine&) = delete;
@@ -287,6 +292,13 @@ private:
     void on_no_listener(rte_mbuf* m, const net::pkt_info& pi);
     void on_syn(listener& l, rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre = nullptr);
     void on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, const listen_pre* pre = nullptr);
+    // A passive connection just became ESTABLISHED and is held on the lcore
+    // (cf_auto): starts its idle timer if the listener has one.
+    void start_idle_timer(const listener& l, conn& c, uint32_t slot);
+    // The idle timer of a held connection: closes it (FIN) after five
+    // quarters without a segment (conn::retries counts them): between
+    // idle_timeout_ms and a quarter more of silence.
+    void on_idle_timer(conn& c, uint32_t slot);
     // Hands an established passive connection to its listener's accept ring.
     // False (counted accept_queue_overflows, nothing changed) if it is full.
     bool enqueue_accept(listener& l, conn& c, uint32_t rtt_us);
@@ -299,6 +311,12 @@ private:
     void on_synack_timer(conn& c, uint32_t slot);
     // Frees a request entry and gives its SYN-queue place back.
     void drop_request(conn& c, uint32_t slot);
+    // The request's own out-of-window ACK limit (Linux last_oow_ack_time).
+    bool req_oow_limited(conn& c);
+    // A passive request leaves SYN-RECEIVED (any way: third ACK, close,
+    // abort, drop): its listener's SYN-queue place on this lcore is free.
+    // Does nothing for any other state.
+    void leave_syn_queue(const conn& c);
 
     // ---- established.cc: synchronized states (3.10.7.4) ----
     // First to fifth checks for any synchronized state: sequence
@@ -314,8 +332,26 @@ private:
     void on_established(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     void on_close_wait(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
     void on_last_ack(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
-    // Challenge ACK (RFC 5961), rate limited per lcore. Consumes m.
+    // Challenge ACK (RFC 5961), rate limited per connection and per lcore. Consumes m.
     void send_challenge_ack(conn& c, rte_mbuf* m);
+    // ACK for an unacceptable segment, rate limited per connection unless
+    // the segment carried data (Linux tcp_send_dupack / tcp_oow_rate_limited). Consumes m.
+    void send_dupack(conn& c, rte_mbuf* m, const net::pkt_info& pi);
+    // Linux __tcp_oow_rate_limited(): true (counted) if an out-of-window ACK
+    // went out less than invalid_ratelimit_ms ago; else notes now in last_ms.
+    bool oow_limited(uint32_t& last_ms);
+    // Synchronized states other than TIME-WAIT keep the time of the last
+    // out-of-window / challenge ACK in conn::t0 (0 = none yet) -- except
+    // stream connections, whose t0 times their flights (stream.hh): they
+    // have the per-lcore limit only.
+    bool has_oow_stamp(const conn& c) const
+    {
+        return (c.st == state::established || c.st == state::close_wait || c.st == state::fin_wait_1 ||
+                c.st == state::fin_wait_2 || c.st == state::closing || c.st == state::last_ack) &&
+               !is_stream(slot_of(c));
+    }
+    // An acceptable RST: the application is told (reset), the connection freed. Consumes m.
+    void reset_by_peer(conn& c, uint32_t slot, rte_mbuf* m);
 
     // ---- close.cc: application close / abort (3.10.4, 3.10.5) ----
     void cmd_close(const cmd& k);
@@ -440,9 +476,18 @@ private:
     // Ends a connection that never closed in order: counts c, posts, frees it.
     void finish_active(conn& c, uint32_t slot, ctr counter, event_type t, int32_t err);
     // synsent.cc
-    void on_simopen(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    // SYN-RECEIVED of a simultaneous open (state syn_received, not cf_passive).
+    void on_simopen_syn_received(conn& c, uint32_t slot, rte_mbuf* m, const net::pkt_info& pi);
+    // m: the segment that completed the handshake, re-used for the final
+    // ACK or freed (null: nothing to free).
     void active_established(conn& c, uint32_t slot, rte_mbuf* m, bool send_final_ack);
     void on_syn_timer(conn& c, uint32_t slot);
+    // The SYN (SYN-ACK) timer after c.retries retransmissions: exponential,
+    // or linear for the first syn_linear_timeouts ones in SYN-SENT.
+    uint32_t syn_backoff_ms(const conn& c) const;
+    // Linux tcp_model_timeout(syn_retries): the SYN retransmissions' time bound.
+    uint32_t syn_model_timeout_ms() const;
+
     // active_close.cc
     void enter_time_wait(conn& c, uint32_t slot);
     // Local application events (see set_local_sink): post_for_local() keeps

@@ -4,6 +4,7 @@
 // port nobody listens on gets RFC 9293 3.10.7.1's RST (rate limited).
 // Linux: tcp_v4_rcv -> tcp_v4_do_rcv (LISTEN) -> tcp_rcv_state_process /
 // tcp_conn_request / cookie_v4_check.
+#include <algorithm>
 #include <cerrno>
 
 #include <rte_tcp.h>
@@ -210,7 +211,7 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, co
     c.rcv_nxt = pi.seq;
     c.ts_recent = n.ts_recent;
     c.ts_offset = n.ts_ok ? ts_off : 0;
-    c.t0 = _now_ms;
+    c.t0 = 0; // ESTABLISHED: when the last out-of-window ACK went (none yet)
     c.mss = n.mss;
     c.snd_wnd = pi.window;
     c.st = state::established;
@@ -230,6 +231,7 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, co
     if (serve_accepted(l, c, slot, 0, m, pi)) {
         return; // served on the lcore: the data path (data.cc) took the segment
     }
+    start_idle_timer(l, c, slot);
     if (pi.payload_len != 0 || (pi.tcp_flags & th_fin)) {
         if (data_and_fin(c, m, pi)) {
             peer_fin(c, slot);
@@ -237,6 +239,39 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, co
         return;
     }
     rte_pktmbuf_free(m);
+}
+
+void engine::start_idle_timer(const listener& l, conn& c, uint32_t slot)
+{
+    const uint32_t idle = l.options().idle_timeout_ms;
+    if (idle == 0 || !c.has(cf_auto) || is_stream(slot)) {
+        return;
+    }
+    c.retries = 0; // quarters of idle_timeout_ms without a segment
+    arm(slot, std::max<uint32_t>(1, idle / 4));
+}
+
+void engine::on_idle_timer(conn& c, uint32_t slot)
+{
+    const listener* l = _cfg.registry->get(c.listener);
+    const uint32_t idle = l != nullptr ? l->options().idle_timeout_ms : 0;
+    if (idle == 0) {
+        return; // the listener is gone or changed: the connection stays as held ones without a limit do
+    }
+    // A segment resets the count but not the timer's phase: the quarter it
+    // came in counts as quiet only in part, so the fifth quiet quarter --
+    // at least idle_timeout_ms of silence -- closes it.
+    if (++c.retries < 5) {
+        arm(slot, std::max<uint32_t>(1, idle / 4));
+        return;
+    }
+    // 3.10.4 CLOSE in ESTABLISHED on behalf of the absent application.
+    _ctr.inc(ctr::idle_timeouts);
+    c.set(cf_app_closed);
+    c.st = state::fin_wait_1;
+    c.retries = 0;
+    arm(slot, backoff_ms(0));
+    send_fin(c, nullptr);
 }
 
 bool engine::enqueue_accept(listener& l, conn& c, uint32_t rtt_us)

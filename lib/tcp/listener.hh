@@ -63,6 +63,13 @@ struct listen_options {
     uint32_t syn_backlog = 4096; // half-open requests over all lcores: Linux bounds them by the backlog too
     syncookie_mode cookies = syncookie_mode::automatic; // Linux net.ipv4.tcp_syncookies default 1
     accept_action on_accept = accept_action::queue;
+    // hold (and serve without an app): a held connection that receives
+    // nothing for idle_timeout_ms (up to a quarter more: it is checked every
+    // quarter) is closed with FIN, as an application would close an idle
+    // keep-alive connection -- so a connection whose peer is gone (or that a
+    // stale cookie ACK recreated after its close) cannot stay forever.
+    // 0 = never (Linux has no such limit; an application sets one).
+    uint32_t idle_timeout_ms = 0;
 };
 
 class listener {

@@ -380,3 +380,102 @@ TEST(EalRuntime, TearsDownInReverseOnEveryPath)
 
 } // namespace
 } // namespace fg::eal_test
+
+namespace fg::eal_test {
+namespace {
+
+// A SYN from `src` to the server as raw bytes, with IP options `ipopts`
+// (a multiple of 4 bytes) and the given destination MAC; checksums right.
+std::vector<uint8_t> raw_syn(const rte_ether_addr& smac, const rte_ether_addr& dmac, uint32_t src, uint16_t sport,
+                             const std::vector<uint8_t>& ipopts = {})
+{
+    uint8_t buf[128];
+    const net::tcp_options o = linux_syn_options(5);
+    const uint32_t len = net::make_tcp_segment(buf, smac, dmac, make_tuple4(src, sport, srv_ip, srv_port), 777, 0,
+                                               RTE_TCP_SYN_FLAG, 64240, &o, net::cksum_mode::software);
+    std::vector<uint8_t> f(buf, buf + len);
+    f.insert(f.begin() + 34, ipopts.begin(), ipopts.end());
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(f.data() + 14);
+    ip->version_ihl = uint8_t(0x45 + ipopts.size() / 4);
+    ip->total_length = rte_cpu_to_be_16(uint16_t(f.size() - 14));
+    net::set_ipv4_cksum(ip);
+    net::set_tcp_cksum(ip, reinterpret_cast<rte_tcp_hdr*>(f.data() + 14 + 20 + ipopts.size()));
+    return f;
+}
+
+// What Linux decides before any socket lookup (ip_rcv_core,
+// ip_route_input_slow, fib_validate_source, tcp_v4_rcv), through a whole
+// stack: frames to another MAC, TCP in broadcast frames, "land" SYNs from our
+// own address and SYNs from our subnet's broadcast address are dropped and
+// counted; a SYN with a record-route IP option is answered (without
+// options); a source-routed one is dropped; a ping in a broadcast frame is
+// answered, as Linux does.
+TEST(EalCore, AdmissionAsLinuxDecidesIt)
+{
+    std::string err;
+    uint16_t pa = 0, pb = 0;
+    ASSERT_TRUE(glue::make_ring_pair(unique_name("adm"), 1, 0, pa, pb, err)) << err;
+    running_stack srv;
+    ASSERT_TRUE(srv.start(test_config(unique_name("srv"), pa, {1}, "198.18.0.2/24"), err)) << err;
+    glue::port_config pc;
+    glue::port_info peer;
+    ASSERT_TRUE(glue::port_start(pb, pc, steering(1), peer, err)) << err;
+    int rc = 0;
+    auto l = srv->listen(0, srv_port, tcp::listen_options{}, rc, err);
+    ASSERT_NE(l, nullptr) << err;
+    rte_mempool* pool = srv->lc(0).out.pool;
+    const rte_ether_addr other{{0x02, 0, 0, 0, 0, 0x99}};
+    const rte_ether_addr bcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    const rte_ether_addr mcast{{0x01, 0x00, 0x5e, 0, 0, 1}};
+    auto send = [&](const std::vector<uint8_t>& f) {
+        ASSERT_TRUE(send_frame(pb, 0, frame_mbuf(pool, f.data(), uint32_t(f.size()))));
+    };
+    // Dropped, each for its reason.
+    send(raw_syn(peer.mac, other, cli_ip, 41001));                                     // l2_otherhost
+    send(raw_syn(peer.mac, bcast, cli_ip, 41002));                                     // l2_not_unicast
+    send(raw_syn(peer.mac, mcast, cli_ip, 41003));                                     // l2_not_unicast
+    send(raw_syn(peer.mac, srv->mac(), srv_ip, 41004));                                // land: martian_src
+    send(raw_syn(peer.mac, srv->mac(), ipv4(198, 18, 0, 255), 41005));                // broadcast source
+    send(raw_syn(peer.mac, srv->mac(), cli_ip, 41006, {131, 7, 4, 198, 18, 0, 9, 0})); // loose source route
+    // A ping in a broadcast frame (to our address): answered.
+    uint8_t ping[128];
+    const uint8_t payload[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const uint32_t plen = make_icmp_echo_request(ping, peer.mac, bcast, cli_ip, srv_ip, 7, 1, payload, 8);
+    send(std::vector<uint8_t>(ping, ping + plen));
+    // Answered: a SYN with a record-route option, then a plain one.
+    send(raw_syn(peer.mac, srv->mac(), cli_ip, 41007, {7, 7, 4, 0, 0, 0, 0, 0}));
+    send(raw_syn(peer.mac, srv->mac(), cli_ip, 41008));
+
+    std::map<uint16_t, unsigned> synacks; // our port -> SYN-ACKs
+    unsigned pongs = 0;
+    bool options_echoed = false;
+    read_until(pb, 0, [&](const uint8_t* f, uint32_t n) {
+        net::pkt_info pi{};
+        net::drop why;
+        const net::pkt_kind k = net::classify(f, n, 0, pi, why);
+        if (k == net::pkt_kind::tcp && pi.tcp_flags == (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) {
+            synacks[rte_be_to_cpu_16(pi.tuple.lport)]++;
+            options_echoed = options_echoed || pi.l3_len != 20;
+        } else if (k == net::pkt_kind::drop && n >= 35 && f[23] == IPPROTO_ICMP && f[34] == 0) {
+            pongs++; // an echo reply (classify takes only requests)
+        }
+        return synacks.count(41008) != 0 && pongs != 0;
+    });
+    srv.stop();
+    EXPECT_EQ(synacks.size(), 2u);
+    EXPECT_EQ(synacks[41007], 1u);
+    EXPECT_EQ(synacks[41008], 1u);
+    EXPECT_FALSE(options_echoed);
+    EXPECT_EQ(pongs, 1u);
+    EXPECT_EQ(srv->core_total(core::ctr::l2_otherhost), 1u);
+    EXPECT_EQ(srv->core_total(core::ctr::l2_not_unicast), 2u);
+    EXPECT_EQ(srv->core_total(core::ctr::martian_src), 2u);
+    EXPECT_EQ(srv->drop_total(net::drop::ip_source_route), 1u);
+    EXPECT_EQ(srv->core_total(core::ctr::icmp_echo_replies), 1u);
+    EXPECT_EQ(srv->tcp_total(tcp::ctr::syn_received), 2u);
+    srv->unlisten(*l);
+    glue::port_stop(pb);
+}
+
+} // namespace
+} // namespace fg::eal_test

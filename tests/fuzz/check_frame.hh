@@ -91,7 +91,8 @@ inline const char* check_frame(const uint8_t* frame, uint32_t len, uint64_t ol_f
     }
 
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(frame + 14);
-    if (info.l3_len != 20 || ip->version_ihl != 0x45) {
+    if ((ip->version_ihl >> 4) != 4 || info.l3_len != (ip->version_ihl & 0xf) * 4u || info.l3_len < 20 ||
+        info.l3_len > 60) {
         return "ip header length";
     }
     if (info.frame_len() != 14u + rte_be_to_cpu_16(ip->total_length)) {
@@ -107,8 +108,9 @@ inline const char* check_frame(const uint8_t* frame, uint32_t len, uint64_t ol_f
         return "accepted an IP checksum the NIC called bad";
     }
 
+    const uint32_t l4_off = 14u + info.l3_len;
     if (kind == pkt_kind::icmp_echo) {
-        const uint8_t* icmp = frame + 34;
+        const uint8_t* icmp = frame + l4_off;
         if (info.l4_len != 8 || icmp[0] != RTE_IP_ICMP_ECHO_REQUEST || ip->next_proto_id != IPPROTO_ICMP) {
             return "icmp fields";
         }
@@ -119,9 +121,10 @@ inline const char* check_frame(const uint8_t* frame, uint32_t len, uint64_t ol_f
             std::memcpy(out, frame, len);
             const uint32_t n = make_icmp_echo_reply_inplace(out, len, info);
             const auto* rip = reinterpret_cast<const rte_ipv4_hdr*>(out + 14);
-            if (n != info.frame_len() || !ipv4_cksum_ok(rip) || !icmp_cksum_ok(out + 34, 8u + info.payload_len) ||
+            if (n != 34u + 8u + info.payload_len || rip->version_ihl != 0x45 || !ipv4_cksum_ok(rip) ||
+                rte_be_to_cpu_16(rip->total_length) != n - 14 || !icmp_cksum_ok(out + 34, 8u + info.payload_len) ||
                 out[34] != RTE_IP_ICMP_ECHO_REPLY || rip->src_addr != info.dst_ip || rip->dst_addr != info.src_ip ||
-                std::memcmp(out + 38, frame + 38, n - 38) != 0) {
+                std::memcmp(out + 38, frame + l4_off + 4, n - 38) != 0) {
                 return "echo reply in place is wrong";
             }
         }
@@ -129,12 +132,12 @@ inline const char* check_frame(const uint8_t* frame, uint32_t len, uint64_t ol_f
     }
 
     // TCP
-    const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(frame + 34);
+    const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(frame + l4_off);
     if (ip->next_proto_id != IPPROTO_TCP || info.l4_len < 20 || info.l4_len > 60 || (info.l4_len & 3) != 0 ||
         info.l4_len != (tcp->data_off >> 4) * 4) {
         return "tcp header length";
     }
-    if (info.opt_off != 54 || info.opt_len != info.l4_len - 20 || uint32_t(info.opt_off) + info.opt_len > len) {
+    if (info.opt_off != l4_off + 20 || info.opt_len != info.l4_len - 20 || uint32_t(info.opt_off) + info.opt_len > len) {
         return "tcp options run past the header";
     }
     if (info.tuple.laddr != ip->dst_addr || info.tuple.raddr != ip->src_addr || info.tuple.lport != tcp->dst_port ||

@@ -9,6 +9,7 @@
 
 #include "frames.hh"
 #include "net/classify.hh"
+#include "net/icmp.hh"
 #include "net/tcp_options.hh"
 
 namespace fg::net::test {
@@ -195,21 +196,117 @@ TEST(ClassifyIp, IhlBelowFiveIsBadIhl)
     }
 }
 
-TEST(ClassifyIp, IhlAboveFiveIsIpOptions)
+// scapy_syn with `opts` (padded with EOL to a multiple of 4) as IP options,
+// checksums right.
+std::vector<uint8_t> syn_with_ip_options(std::vector<uint8_t> opts)
 {
-    // A well-formed IHL 6 header (NOP,NOP,NOP,EOL) before the TCP segment.
-    std::vector<uint8_t> f(scapy_syn.begin(), scapy_syn.begin() + 34);
-    const uint8_t opts[] = {1, 1, 1, 0};
-    f.insert(f.end(), opts, opts + 4);
-    f.insert(f.end(), scapy_syn.begin() + 34, scapy_syn.end());
-    f[off_ip] = 0x46;
+    while (opts.size() % 4 != 0) {
+        opts.push_back(0);
+    }
+    std::vector<uint8_t> f = scapy_syn;
+    f.insert(f.begin() + 34, opts.begin(), opts.end());
+    f[off_ip] = uint8_t(0x40 | (5 + opts.size() / 4));
     set_total_len(f.data(), uint16_t(f.size() - 14));
     fix_ip(f.data());
-    ASSERT_TRUE(ipv4_cksum_ok(ip_of(f.data())));
-    expect_drop(f, drop::ip_options);
-    // Even with a maximal IHL the header is not read past the frame's end.
+    return f;
+}
+
+// Linux answers a SYN whose IP options are well formed (ip_options_compile
+// accepts them, the TCP checksum does not cover them): so must we.
+TEST(ClassifyIp, WellFormedIpOptionsAreSkipped)
+{
+    const std::vector<std::vector<uint8_t>> accepted = {
+        {1, 1, 1, 0},                                  // NOP, NOP, NOP, EOL
+        {7, 7, 4, 0, 0, 0, 0},                         // record route, room for one address
+        {7, 3, 4},                                     // record route, full (pointer past the end)
+        {68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0},        // timestamp, ts only
+        {68, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0},        // timestamp and address
+        {68, 4, 5, 0x30},                              // timestamp, full, overflow 3
+        {148, 4, 0, 0},                                // router alert
+        {130, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0},          // security (RFC 1108): accepted on receipt
+        {0, 0x44, 0xff},                               // EOL: the rest is ignored
+        std::vector<uint8_t>(40, 1),                   // 40 NOPs (IHL 15)
+    };
+    for (const auto& o : accepted) {
+        const std::vector<uint8_t> f = syn_with_ip_options(o);
+        const result r = classify_vec(f, 0);
+        ASSERT_EQ(r.kind, pkt_kind::tcp) << "option kind " << int(o[0]) << ": " << drop_name(r.why);
+        EXPECT_EQ(r.info.l3_len, 20 + ((o.size() + 3) & ~3u));
+        EXPECT_EQ(r.info.l4_len, 40u);
+        EXPECT_EQ(r.info.opt_len, 20u);
+        EXPECT_EQ(r.info.opt_off, 14u + r.info.l3_len + 20u);
+        EXPECT_EQ(r.info.payload_len, 0u);
+        EXPECT_EQ(r.info.seq, 0x11223344u);
+        EXPECT_EQ(r.info.tcp_flags, RTE_TCP_SYN_FLAG);
+        // The TCP options are found behind the IP options.
+        tcp_options to;
+        parse_tcp_options(f.data() + r.info.opt_off, r.info.opt_len, true, to);
+        EXPECT_TRUE(to.has_mss && to.mss == 1460 && to.has_ts && to.ts_val == 0x01020304 && to.sack_ok);
+    }
+}
+
+// What ip_options_compile() refuses, and source routes (accept_source_route
+// = 0), are dropped as Linux drops them.
+TEST(ClassifyIp, MalformedIpOptionsAndSourceRoutesAreDropped)
+{
+    const std::vector<std::vector<uint8_t>> bad = {
+        {7, 1},                        // length < 2
+        {7, 0},                        // length 0
+        {7, 9, 4, 0},                  // length past the options
+        {7, 2},                        // record route without a pointer
+        {7, 7, 3, 0, 0, 0, 0},         // record route pointer < 4
+        {7, 6, 4, 0, 0, 0},            // pointer inside, but no room for an address
+        {7, 3, 4, 7, 3, 4},            // record route twice
+        {68, 3, 5},                    // timestamp shorter than 4
+        {68, 8, 4, 0, 0, 0, 0, 0},     // timestamp pointer < 5
+        {68, 8, 5, 1, 0, 0, 0, 0},     // timestamp and address without room for both
+        {68, 4, 5, 0xf0},              // full timestamp whose overflow count would wrap
+        {68, 4, 5, 0x10, 68, 4, 5, 0x10}, // timestamp twice
+        {148, 3, 0},                   // router alert shorter than 4
+        {134, 8, 0, 0, 0, 1, 0, 0},    // CIPSO: no DOI configured
+        {1, 1, 1, 7},                  // NOPs, then a kind without its length byte
+    };
+    for (const auto& o : bad) {
+        expect_drop(syn_with_ip_options(o), drop::bad_ip_options);
+    }
+    expect_drop(syn_with_ip_options({131, 7, 4, 198, 18, 0, 9}), drop::ip_source_route);  // loose
+    expect_drop(syn_with_ip_options({137, 7, 4, 198, 18, 0, 9}), drop::ip_source_route);  // strict
+    expect_drop(syn_with_ip_options({131, 2}), drop::bad_ip_options);                      // no pointer
+    expect_drop(syn_with_ip_options({131, 3, 4, 137, 3, 4}), drop::bad_ip_options);        // two routes
+}
+
+TEST(ClassifyIp, IhlBeyondFrameOrTotalLengthIsDropped)
+{
+    std::vector<uint8_t> f = syn_with_ip_options({1, 1, 1, 0});
+    // IHL 15 (60 bytes) in a frame that ends after 14 + 40 bytes.
     f[off_ip] = 0x4f;
-    expect_drop(f, drop::ip_options);
+    f.resize(14 + 40);
+    expect_drop(f, drop::truncated_ip);
+    // IHL 15 in a long frame whose IP total length says 40.
+    f = syn_with_ip_options({1, 1, 1, 0});
+    f[off_ip] = 0x4f;
+    set_total_len(f.data(), 40);
+    fix_ip(f.data());
+    expect_drop(f, drop::ip_total_len);
+}
+
+// An echo request with IP options is answered without them.
+TEST(ClassifyIp, PingWithIpOptionsIsAnsweredWithoutThem)
+{
+    std::vector<uint8_t> f = scapy_ping;
+    const std::vector<uint8_t> rr = {7, 7, 4, 0, 0, 0, 0, 0};
+    f.insert(f.begin() + 34, rr.begin(), rr.end());
+    f[off_ip] = 0x47;
+    set_total_len(f.data(), uint16_t(f.size() - 14));
+    fix_ip(f.data());
+    const result r = classify_vec(f, 0);
+    ASSERT_EQ(r.kind, pkt_kind::icmp_echo) << drop_name(r.why);
+    EXPECT_EQ(r.info.l3_len, 28u);
+    std::vector<uint8_t> out = f;
+    const uint32_t n = make_icmp_echo_reply_inplace(out.data(), uint32_t(out.size()), r.info);
+    ASSERT_EQ(n, scapy_pong.size());
+    out.resize(n);
+    EXPECT_EQ(out, scapy_pong); // what we answer the same ping without options
 }
 
 TEST(ClassifyIp, TotalLengthBeyondFrameDropped)

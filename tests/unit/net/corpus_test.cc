@@ -120,11 +120,28 @@ uint64_t random_flags(std::mt19937& rng)
     return ip[rng() % 4] | l4[rng() % 4];
 }
 
+// scapy_syn with IP options `o` (a multiple of 4 bytes), checksums right.
+std::vector<uint8_t> with_ip_options(const std::vector<uint8_t>& o)
+{
+    std::vector<uint8_t> f = scapy_syn;
+    f.insert(f.begin() + 34, o.begin(), o.end());
+    f[14] = uint8_t(0x45 + o.size() / 4);
+    f[16] = uint8_t((f.size() - 14) >> 8);
+    f[17] = uint8_t(f.size() - 14);
+    fix_ip(f.data());
+    return f;
+}
+
 TEST(Corpus, MutatedFramesKeepEveryInvariant)
 {
+    // A SYN with a record-route option and one with a loose source route, so
+    // mutations reach the IP-option checks (and every reason they drop for).
+    const std::vector<uint8_t> syn_rr = with_ip_options({7, 7, 4, 0, 0, 0, 0, 0});
+    const std::vector<uint8_t> syn_lsrr = with_ip_options({131, 7, 4, 198, 18, 0, 9, 0});
     const std::vector<uint8_t>* seeds[] = {&scapy_syn,         &scapy_synack,    &scapy_synack_mss_only,
                                            &scapy_rst_for_syn, &scapy_arp_request, &scapy_arp_reply,
-                                           &scapy_ping,        &scapy_pong,      &scapy_ack_hello};
+                                           &scapy_ping,        &scapy_pong,      &scapy_ack_hello,
+                                           &syn_rr,            &syn_lsrr};
     std::mt19937 rng(20240601);
     check::stats st;
     for (int i = 0; i < iterations; i++) {

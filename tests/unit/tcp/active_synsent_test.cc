@@ -190,7 +190,8 @@ TEST_F(synsent, PawsRejectsASynAckWithAFutureTsecr)
 
 // Fourth, no ACK: "enter SYN-RECEIVED, form a SYN,ACK segment
 // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>"; the peer's SYN-ACK then completes it
-// (RFC 9293 figure 8).
+// (RFC 9293 figure 8). Linux's SYN-ACK is its SYN with ACK added: the same
+// options as our SYN, TSecr = the peer's TSval.
 TEST_F(synsent, SimultaneousOpenCompletesOnThePeersSynAck)
 {
     start();
@@ -199,6 +200,7 @@ TEST_F(synsent, SimultaneousOpenCompletesOnThePeersSynAck)
     const tuple4 t = syn.ours();
     net::tcp_options o = peer_opts();
     o.ts_val = peer_tsval;
+    tick_to(t_start + 4);
     in(t, th_syn, 3000, 0, &o);
     const seg sa = one();
     EXPECT_EQ(sa.flags(), th_syn | th_ack);
@@ -206,13 +208,22 @@ TEST_F(synsent, SimultaneousOpenCompletesOnThePeersSynAck)
     EXPECT_EQ(sa.ack(), 3001u);
     EXPECT_EQ(sa.opts.mss, 1460u);
     EXPECT_TRUE(sa.opts.has_wscale && sa.opts.sack_ok && sa.opts.has_ts);
+    EXPECT_EQ(sa.opts.wscale, syn.opts.wscale);
     EXPECT_EQ(sa.opts.ts_ecr, peer_tsval);
+    EXPECT_EQ(sa.opts.ts_val, syn.opts.ts_val + 4);
+    EXPECT_EQ(sa.pi.window, syn.pi.window);
     EXPECT_EQ(count(ctr::simultaneous_opens), 1u);
+    EXPECT_EQ(find(t)->st, state::syn_received); // a real SYN-RECEIVED, not a flag on SYN-SENT
+    EXPECT_FALSE(find(t)->has(cf_passive));
     EXPECT_TRUE(events().empty());
 
-    // Its SYN again: our SYN-ACK again.
+    // Its plain SYN again: Linux answers with a challenge ACK (RFC 5961 4.2).
     in(t, th_syn, 3000, 0, &o);
-    EXPECT_EQ(one().flags(), th_syn | th_ack);
+    const seg ca = one();
+    EXPECT_EQ(ca.flags(), th_ack);
+    EXPECT_EQ(ca.seq(), syn.seq() + 1);
+    EXPECT_EQ(ca.ack(), 3001u);
+    EXPECT_EQ(count(ctr::challenge_acks), 1u);
 
     // The peer's SYN-ACK to our SYN (its ISN, ACKing ours): ESTABLISHED, no reply.
     o.ts_ecr = syn.opts.ts_val;
@@ -221,9 +232,32 @@ TEST_F(synsent, SimultaneousOpenCompletesOnThePeersSynAck)
     const event e = one_event();
     EXPECT_EQ(e.type, event_type::established);
     EXPECT_EQ(e.user, 5u);
+    EXPECT_EQ(e.opts, uint8_t(ev_sack | ev_ts | ev_wscale));
     EXPECT_EQ(find(t)->st, state::established);
     EXPECT_EQ(find(t)->rcv_nxt, 3001u);
     EXPECT_EQ(eng->timers_armed(), 0u);
+    abort(e.h);
+    expect_clean();
+}
+
+// The SYN-ACK repeats our SYN's options even when the peer's SYN had none;
+// the connection then uses none of them (each needs both SYNs).
+TEST_F(synsent, SimultaneousOpenSynAckRepeatsOurSynsOptions)
+{
+    start();
+    const seg syn = connect_syn();
+    const tuple4 t = syn.ours();
+    in(t, th_syn, 3000, 0); // no options at all
+    const seg sa = one();
+    EXPECT_EQ(sa.flags(), th_syn | th_ack);
+    EXPECT_TRUE(sa.opts.has_mss && sa.opts.has_wscale && sa.opts.sack_ok && sa.opts.has_ts);
+    EXPECT_EQ(sa.opts.mss, syn.opts.mss);
+    EXPECT_EQ(sa.opts.ts_ecr, 0u);
+    in(t, th_ack, 3001, syn.seq() + 1);
+    const event e = one_event();
+    EXPECT_EQ(e.type, event_type::established);
+    EXPECT_EQ(e.opts, 0u);
+    EXPECT_EQ(e.mss, 536u);
     abort(e.h);
     expect_clean();
 }
@@ -234,10 +268,12 @@ TEST_F(synsent, SimultaneousOpenCompletesOnAPlainAck)
     const seg syn = connect_syn();
     const tuple4 t = syn.ours();
     in(t, th_syn, 3000, 0);
-    const seg sa = one();
-    EXPECT_FALSE(sa.opts.has_ts); // the peer's SYN had no timestamps
+    discard_sent();
     in(t, th_ack, 3001, syn.seq() + 2); // not our SYN: RST <SEQ=SEG.ACK>
-    EXPECT_EQ(one().flags(), th_rst);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_rst);
+    EXPECT_EQ(r.seq(), syn.seq() + 2);
+    EXPECT_EQ(find(t)->st, state::syn_received);
     in(t, th_ack, 3001, syn.seq() + 1);
     EXPECT_TRUE(sent().empty());
     const event e = one_event();
@@ -246,17 +282,156 @@ TEST_F(synsent, SimultaneousOpenCompletesOnAPlainAck)
     expect_clean();
 }
 
-TEST_F(synsent, SimultaneousOpenRefusedByRst)
+// Linux goes on with the completing ACK in ESTABLISHED: its data and FIN
+// are taken (ACKed; FIN -> CLOSE-WAIT).
+TEST_F(synsent, SimultaneousOpenAckWithDataAndFinIsTaken)
 {
     start();
     const seg syn = connect_syn();
     const tuple4 t = syn.ours();
     in(t, th_syn, 3000, 0);
     discard_sent();
+    in(t, th_ack | th_psh | th_fin, 3001, syn.seq() + 1, nullptr, 10);
+    const seg a = one();
+    EXPECT_EQ(a.flags(), th_ack);
+    EXPECT_EQ(a.ack(), 3001u + 10 + 1);
+    const std::vector<event> ev = events();
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[0].type, event_type::established);
+    EXPECT_EQ(ev[1].type, event_type::peer_closed);
+    EXPECT_EQ(find(t)->st, state::close_wait);
+    abort(ev[0].h);
+    expect_clean();
+}
+
+// Linux tcp_reset() in SYN_RECV: the connect() fails with ECONNRESET.
+TEST_F(synsent, SimultaneousOpenResetByRst)
+{
+    start();
+    const seg syn = connect_syn();
+    const tuple4 t = syn.ours();
+    in(t, th_syn, 3000, 0);
+    discard_sent();
+    in(t, th_rst, 3005, 0); // in window, not exact: challenge ACK
+    EXPECT_EQ(one().flags(), th_ack);
+    ASSERT_NE(find(t), nullptr);
     in(t, th_rst, 3001, 0);
     const event e = one_event();
     EXPECT_EQ(e.type, event_type::refused);
-    EXPECT_EQ(e.error, ECONNREFUSED);
+    EXPECT_EQ(e.error, ECONNRESET);
+    expect_clean();
+}
+
+// The SYN timer runs on in SYN-RECEIVED and resends the SYN-ACK, up to
+// syn_retries in all (Linux tcp_write_timeout), then ETIMEDOUT.
+TEST_F(synsent, SimultaneousOpenSynAckRetransmittedThenTimedOut)
+{
+    acfg.syn_retries = 2;
+    start();
+    const seg syn = connect_syn();
+    const tuple4 t = syn.ours();
+    tick_to(t_start + 1000);
+    EXPECT_EQ(one().flags(), th_syn); // first retransmission, still SYN-SENT
+    in(t, th_syn, 3000, 0);
+    EXPECT_EQ(one().flags(), th_syn | th_ack);
+    tick_to(t_start + 3000);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_syn | th_ack);
+    EXPECT_EQ(r.seq(), syn.seq());
+    EXPECT_EQ(r.ack(), 3001u);
+    tick_to(t_start + 7000);
+    EXPECT_TRUE(sent().empty());
+    const event e = one_event();
+    EXPECT_EQ(e.type, event_type::timed_out);
+    EXPECT_EQ(e.error, ETIMEDOUT);
+    expect_clean();
+}
+
+// Linux tcp_rcv_synsent_state_process: after an unacceptable ACK (RST sent,
+// or an RST+ACK dropped), if the SYN was not retransmitted yet the timer is
+// re-armed to TCP_TIMEOUT_MIN, so the SYN goes again almost at once.
+TEST_F(synsent, UnacceptableAckRearmsTheSynTimerAtOnce)
+{
+    start();
+    const seg syn = connect_syn();
+    const tuple4 t = syn.ours();
+    tick_to(t_start + 10);
+    in(t, th_ack, 4242, syn.seq() + 7);
+    EXPECT_EQ(one().flags(), th_rst);
+    uint32_t exp = 0;
+    ASSERT_TRUE(eng->timer_of(*find(t), exp));
+    EXPECT_EQ(exp, t_start + 10 + engine::timeout_min_ms);
+    tick_to(exp);
+    const seg again = one();
+    EXPECT_EQ(again.flags(), th_syn);
+    EXPECT_EQ(again.seq(), syn.seq());
+    EXPECT_EQ(count(ctr::syn_retransmits), 1u);
+    ASSERT_TRUE(eng->timer_of(*find(t), exp));
+    EXPECT_EQ(exp, t_start + 10 + engine::timeout_min_ms + 2000); // the RTO doubled as usual
+    // Retransmitted once already: another bad ACK leaves the timer alone.
+    in(t, th_rst | th_ack, 0, syn.seq() + 7);
+    EXPECT_TRUE(sent().empty());
+    uint32_t exp2 = 0;
+    ASSERT_TRUE(eng->timer_of(*find(t), exp2));
+    EXPECT_EQ(exp2, exp);
+}
+
+TEST_F(synsent, UnacceptableRstAckAlsoRearmsTheSynTimer)
+{
+    start();
+    const seg syn = connect_syn();
+    in(syn.ours(), th_rst | th_ack, 0, syn.seq() + 7);
+    EXPECT_TRUE(sent().empty());
+    uint32_t exp = 0;
+    ASSERT_TRUE(eng->timer_of(*find(syn.ours()), exp));
+    EXPECT_EQ(exp, t_start + engine::timeout_min_ms);
+}
+
+// Linux tcp_write_timeout() also gives up once the time since the first SYN
+// reaches what syn_retries take with the classic backoff (tcp_model_timeout:
+// 3 s for 1 retry): with 4 linear timeouts and 1 retry, SYNs at 0, 1, 2 s and
+// ETIMEDOUT at 3 s -- measured against the kernel in integ-active_syn_linear.
+TEST_F(synsent, SynLinearTimeoutsBoundedByTheClassicTime)
+{
+    acfg.syn_linear_timeouts = 4;
+    acfg.syn_retries = 1;
+    start();
+    connect_syn();
+    tick_to(t_start + 1000);
+    EXPECT_EQ(one().flags(), th_syn);
+    tick_to(t_start + 2000);
+    EXPECT_EQ(one().flags(), th_syn);
+    tick_to(t_start + 3000);
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(one_event().type, event_type::timed_out);
+    EXPECT_EQ(count(ctr::syn_retransmits), 2u);
+    expect_clean();
+}
+
+// Linux 6.5+ tcp_syn_linear_timeouts N: the first N retransmissions keep
+// the initial RTO, the later ones double, and N more are allowed. With N = 4
+// and 6 retries: SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s, ETIMEDOUT at 131 s.
+TEST_F(synsent, SynLinearTimeouts)
+{
+    acfg.syn_linear_timeouts = 4;
+    start();
+    connect(ip_peer, peer_port, 9);
+    const seg syn = one();
+    const conn* c = find(syn.ours());
+    const uint32_t at[] = {1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000};
+    for (uint32_t a : at) {
+        uint32_t exp = 0;
+        ASSERT_TRUE(eng->timer_of(*c, exp));
+        EXPECT_EQ(exp, t_start + a);
+        tick_to(exp);
+        EXPECT_EQ(one().flags(), th_syn) << a;
+    }
+    uint32_t exp = 0;
+    ASSERT_TRUE(eng->timer_of(*c, exp));
+    EXPECT_EQ(exp, t_start + 131000u);
+    tick_to(exp);
+    EXPECT_EQ(one_event().type, event_type::timed_out);
+    EXPECT_EQ(count(ctr::syn_retransmits), 10u);
     expect_clean();
 }
 

@@ -76,6 +76,7 @@ TEST_F(passive_est, Established_Syn_ChallengeAck)
     EXPECT_EQ(r.flags(), th_ack);
     EXPECT_EQ(r.seq(), snd());
     EXPECT_EQ(r.ack(), rcv);
+    tick_to(t_start + 500); // the connection's challenge-ACK limit (Linux: 1 per 500 ms)
     in(40000, th_syn, 1000, 0, &o); // the old SYN again: out of window, a challenge ACK all the same
     r = one();
     EXPECT_EQ(r.flags(), th_ack);
@@ -85,18 +86,42 @@ TEST_F(passive_est, Established_Syn_ChallengeAck)
     EXPECT_EQ(count(ctr::out_of_window), 0u);
 }
 
-TEST_F(passive_est, Established_ChallengeAckRateLimited)
+// Linux tcp_send_challenge_ack(): first the connection's own limit -- one
+// challenge (or out-of-window) ACK per tcp_invalid_ratelimit (500 ms) --
+// then the host-wide one (here per lcore).
+TEST_F(passive_est, Established_ChallengeAckRateLimitedPerConnection)
 {
-    cfg.challenge_ack_per_s = 2;
     open();
     for (int i = 0; i < 4; i++) {
         in(40000, th_rst, rcv + 10, 0);
+    }
+    EXPECT_EQ(sent().size(), 1u);
+    EXPECT_EQ(count(ctr::challenge_acks), 1u);
+    EXPECT_EQ(count(ctr::oow_ack_rate_limited), 3u);
+    tick_to(t_start + 499);
+    in(40000, th_rst, rcv + 10, 0);
+    EXPECT_TRUE(sent().empty());
+    tick_to(t_start + 500);
+    in(40000, th_rst, rcv + 10, 0);
+    EXPECT_EQ(sent().size(), 1u);
+    EXPECT_EQ(c()->st, state::established);
+}
+
+TEST_F(passive_est, Established_ChallengeAckRateLimitedPerLcore)
+{
+    cfg.challenge_ack_per_s = 2;
+    start();
+    for (uint16_t p = 0; p < 4; p++) {
+        handshake(uint16_t(41000 + p), 1000, client_syn_opts(true, true, true, false));
+    }
+    for (uint16_t p = 0; p < 4; p++) {
+        in(uint16_t(41000 + p), th_rst, 1011, 0);
     }
     EXPECT_EQ(sent().size(), 2u);
     EXPECT_EQ(count(ctr::challenge_acks), 2u);
     EXPECT_EQ(count(ctr::challenge_ack_rate_limited), 2u);
     tick_to(t_start + 1000);
-    in(40000, th_rst, rcv + 10, 0);
+    in(41003, th_rst, 1011, 0);
     EXPECT_EQ(sent().size(), 1u);
 }
 
@@ -111,15 +136,193 @@ TEST_F(passive_est, Established_OutOfWindowSegmentGetsAck)
     EXPECT_EQ(count(ctr::payload_bytes_discarded), 0u);
 }
 
-TEST_F(passive_est, Established_AckOfUnsentDataGetsAck)
+// Out-of-window ACKs are rate limited per connection (Linux
+// tcp_oow_rate_limited), but a segment with data always gets its ACK.
+TEST_F(passive_est, Established_OutOfWindowAcksRateLimitedUnlessData)
 {
     open();
-    in(40000, th_ack, rcv, snd() + 10);
+    for (int i = 0; i < 3; i++) {
+        in(40000, th_ack, rcv + 100000, snd()); // no data: one ACK per 500 ms
+    }
+    EXPECT_EQ(sent().size(), 1u);
+    EXPECT_EQ(count(ctr::oow_ack_rate_limited), 2u);
+    for (int i = 0; i < 3; i++) {
+        in(40000, th_ack, rcv + 100000, snd(), nullptr, 10); // data: every one answered
+    }
+    EXPECT_EQ(sent().size(), 3u);
+    EXPECT_EQ(count(ctr::out_of_window), 6u);
+}
+
+// A segment ending exactly at RCV.NXT and a zero-length one exactly at the
+// right edge of the window are acceptable to Linux's tcp_sequence().
+TEST_F(passive_est, Established_LinuxSequenceAcceptabilityEdges)
+{
+    open();
+    const uint32_t wnd = uint32_t(65535u >> 7) << 7; // our window as advertised (shift 7)
+    const uint64_t oow = count(ctr::out_of_window);
+    in(40000, th_ack, rcv + wnd, snd());
+    EXPECT_EQ(count(ctr::out_of_window), oow); // accepted: a bare ACK, no reply
+    EXPECT_TRUE(sent().empty());
+    tick_to(t_start + 1000);
+    in(40000, th_ack, rcv + wnd + 1, snd());
+    EXPECT_EQ(count(ctr::out_of_window), oow + 1);
+    EXPECT_EQ(one().ack(), rcv);
+}
+
+// An ACK of data never sent: "send an ACK, drop the segment" -- a
+// challenge ACK (rate limited), as Linux 6.x does; nothing in it is taken.
+TEST_F(passive_est, Established_AckOfUnsentDataGetsChallengeAck)
+{
+    open();
+    in(40000, th_ack | th_psh, rcv, snd() + 10, nullptr, 10);
     const seg r = one();
     EXPECT_EQ(r.flags(), th_ack);
     EXPECT_EQ(r.seq(), snd());
+    EXPECT_EQ(r.ack(), rcv);
     EXPECT_EQ(count(ctr::ack_too_new), 1u);
+    EXPECT_EQ(count(ctr::challenge_acks), 1u);
     EXPECT_EQ(c()->snd_una, snd());
+    EXPECT_EQ(c()->rcv_nxt, rcv); // the data was not taken
+    EXPECT_EQ(count(ctr::payload_bytes_discarded), 0u);
+}
+
+TEST_F(passive_est, CloseWait_AckOfUnsentDataGetsChallengeAck)
+{
+    open();
+    in(40000, th_fin | th_ack, rcv, snd());
+    discard_sent();
+    events();
+    in(40000, th_ack, rcv + 1, snd() + 10);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_ack);
+    EXPECT_EQ(r.seq(), snd());
+    EXPECT_EQ(r.ack(), rcv + 1);
+    EXPECT_EQ(count(ctr::ack_too_new), 1u);
+    EXPECT_EQ(count(ctr::challenge_acks), 1u);
+    EXPECT_EQ(c()->st, state::close_wait);
+}
+
+// RFC 5961 5.2 (Linux tcp_ack): an ACK below what the peer could still
+// acknowledge -- at or below our ISN here, as we send no data -- gets a
+// challenge ACK and the segment is dropped.
+TEST_F(passive_est, Established_AckBelowOurIsnGetsChallengeAck)
+{
+    open();
+    in(40000, th_ack | th_psh, rcv, iss, nullptr, 10);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_ack);
+    EXPECT_EQ(r.ack(), rcv);
+    EXPECT_EQ(count(ctr::ack_too_old), 1u);
+    EXPECT_EQ(count(ctr::challenge_acks), 1u);
+    EXPECT_EQ(c()->rcv_nxt, rcv); // the data was not taken
+}
+
+// PAWS (RFC 7323 5.3, Linux tcp_paws_discard): a TSval older than the last
+// one taken marks an old duplicate: ACKed, its data not taken.
+TEST_F(passive_est, Established_PawsDropsOldTimestamp)
+{
+    open(true);
+    net::tcp_options a;
+    a.has_ts = true;
+    a.ts_val = 5000;
+    in(40000, th_ack | th_psh, rcv, snd(), &a, 10); // taken: ts_recent 5000
+    EXPECT_EQ(one().ack(), rcv + 10);
+    a.ts_val = 4998; // older by more than TCP_PAWS_WINDOW (1)
+    in(40000, th_ack | th_psh, rcv + 10, snd(), &a, 10);
+    const seg r = one();
+    EXPECT_EQ(r.ack(), rcv + 10);
+    EXPECT_EQ(count(ctr::paws_rejected), 1u);
+    EXPECT_EQ(c()->rcv_nxt, rcv + 10);
+    // An RST is not subject to PAWS.
+    in(40000, th_rst, rcv + 10, 0, &a);
+    EXPECT_EQ(c(), nullptr);
+}
+
+// listen_options::idle_timeout_ms: a held connection that receives nothing
+// for that long (checked every quarter: up to a quarter more) is closed with
+// FIN; a segment starts the count over.
+TEST_F(passive, Hold_IdleTimeoutClosesWithFin)
+{
+    lopts.on_accept = accept_action::hold;
+    lopts.idle_timeout_ms = 4000;
+    start();
+    const net::tcp_options o = client_syn_opts(true, true, true, false);
+    const seg sa = syn(40000, 1000, o);
+    in(40000, th_ack, 1001, sa.seq() + 1);
+    EXPECT_TRUE(accepted().empty()); // held: no accept ring
+    ASSERT_EQ(find(40000)->st, state::established);
+    EXPECT_EQ(eng->timers_armed(), 1u);
+    auto run_to = [&](uint32_t ms) { // the lcore ticks every millisecond
+        for (uint32_t t = eng->now_ms() + 1; t <= t_start + ms; t++) {
+            tick_to(t);
+        }
+    };
+    run_to(3500);
+    in(40000, th_ack | th_psh, 1001, sa.seq() + 1, nullptr, 5); // activity at 3.5 s
+    EXPECT_EQ(one().flags(), th_ack);
+    run_to(7999);
+    EXPECT_TRUE(sent().empty()); // 4.5 s idle, but the quarter of the segment was not quiet: still open
+    EXPECT_EQ(find(40000)->st, state::established);
+    run_to(8000); // the fifth quiet quarter ends at 8 s
+    const seg f = one();
+    EXPECT_EQ(f.flags(), th_fin | th_ack);
+    EXPECT_EQ(find(40000)->st, state::fin_wait_1);
+    EXPECT_EQ(count(ctr::idle_timeouts), 1u);
+    // The peer ACKs and closes too: gone (TIME-WAIT, then freed).
+    in(40000, th_fin | th_ack, 1006, sa.seq() + 2);
+    EXPECT_EQ(one().flags(), th_ack);
+    tick_to(t_start + 8000 + 61000); // TIME-WAIT ends
+    expect_clean();
+}
+
+// A cookie connection (no request entry) held with an idle timeout: closed
+// after five quiet quarters of it, not before.
+TEST_F(passive, Hold_IdleTimeoutOnACookieConnection)
+{
+    lopts.on_accept = accept_action::hold;
+    lopts.cookies = syncookie_mode::always;
+    lopts.idle_timeout_ms = 2000;
+    start();
+    const seg sa = syn(40000, 1000, client_syn_opts(true, true, true, false));
+    in(40000, th_ack, 1001, sa.seq() + 1);
+    ASSERT_NE(find(40000), nullptr);
+    EXPECT_EQ(count(ctr::cookies_accepted), 1u);
+    for (uint32_t t = t_start + 1; t < t_start + 2500; t++) {
+        tick_to(t);
+    }
+    EXPECT_TRUE(sent().empty());
+    tick_to(t_start + 2500);
+    EXPECT_EQ(one().flags(), th_fin | th_ack);
+    EXPECT_EQ(count(ctr::idle_timeouts), 1u);
+}
+
+// Without an idle timeout a held connection has no timer at all.
+TEST_F(passive, Hold_NoIdleTimeoutNoTimer)
+{
+    lopts.on_accept = accept_action::hold;
+    start();
+    const seg sa = syn(40000, 1000, client_syn_opts(true, true, true, false));
+    in(40000, th_ack, 1001, sa.seq() + 1);
+    EXPECT_EQ(eng->timers_armed(), 0u);
+    tick_to(t_start + 3600000);
+    EXPECT_EQ(find(40000)->st, state::established);
+}
+
+// Linux tcp_reset_check(): after the peer's FIN, an RST with that FIN's
+// sequence number still resets (CLOSE-WAIT, LAST-ACK, CLOSING).
+TEST_F(passive_est, CloseWait_RstAtTheFinsSequenceResets)
+{
+    open();
+    in(40000, th_fin | th_ack, rcv, snd());
+    discard_sent();
+    events();
+    in(40000, th_rst, rcv, 0);
+    EXPECT_EQ(c(), nullptr);
+    EXPECT_EQ(count(ctr::rst_received), 1u);
+    const std::vector<event> ev = events();
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].type, event_type::reset);
+    expect_clean();
 }
 
 TEST_F(passive_est, Established_NoAckDropped)

@@ -96,6 +96,94 @@ TEST_F(passive, SynRecv_DuplicateSynResendsSynAck)
     EXPECT_EQ(lst->lcore(0).syn_queue_len, 1u);
 }
 
+// Linux tcp_check_req(): the resent SYN-ACK restarts the SYN-ACK timer from
+// now (mod_timer_pending with the current timeout), and a second duplicate
+// within tcp_invalid_ratelimit (500 ms) is not answered.
+TEST_F(passive, SynRecv_DuplicateSynRestartsTimerAndIsRateLimited)
+{
+    start();
+    syn(40000, 1000);
+    const net::tcp_options o = client_syn_opts();
+    tick_to(t_start + 700);
+    in(40000, th_syn, 1000, 0, &o);
+    EXPECT_EQ(one().flags(), th_syn | th_ack);
+    uint32_t exp = 0;
+    ASSERT_TRUE(eng->timer_of(*find(40000), exp));
+    EXPECT_EQ(exp, t_start + 700 + 1000);
+    tick_to(t_start + 1199);
+    in(40000, th_syn, 1000, 0, &o);
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(count(ctr::oow_ack_rate_limited), 1u);
+    tick_to(t_start + 1200);
+    in(40000, th_syn, 1000, 0, &o);
+    EXPECT_EQ(one().flags(), th_syn | th_ack);
+    EXPECT_EQ(count(ctr::synack_dup_syn), 2u);
+}
+
+// Linux looks at RST, SYN and ACK only: a SYN+FIN with the first SYN's
+// sequence number is a retransmitted SYN, not a new one.
+TEST_F(passive, SynRecv_SynFinWithTheSameIsnIsARetransmission)
+{
+    start();
+    const seg sa = syn(40000, 1000);
+    in(40000, th_syn | th_fin, 1000, 0);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_syn | th_ack);
+    EXPECT_EQ(r.seq(), sa.seq());
+    EXPECT_EQ(count(ctr::synrecv_syn_reset), 0u);
+    EXPECT_EQ(find(40000)->st, state::syn_received);
+}
+
+// Linux tsecr_reject: an ACK whose TSecr echoes no SYN-ACK TSval of ours
+// is out of window: ACKed, the request stays.
+TEST_F(passive, SynRecv_AckEchoingNoTsvalOfOursGetsAck)
+{
+    start();
+    const seg sa = syn(40000, 1000);
+    net::tcp_options a;
+    a.has_ts = true;
+    a.ts_val = 1001;
+    a.ts_ecr = sa.opts.ts_val + 5000; // a TSval we never sent
+    in(40000, th_ack, 1001, sa.seq() + 1, &a);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_ack);
+    EXPECT_EQ(find(40000)->st, state::syn_received);
+    EXPECT_TRUE(accepted().empty());
+    a.ts_ecr = sa.opts.ts_val;
+    in(40000, th_ack, 1001, sa.seq() + 1, &a);
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(accepted().size(), 1u);
+}
+
+// PAWS in SYN-RECEIVED: an ACK with a TSval older than the SYN's.
+TEST_F(passive, SynRecv_PawsOldTsvalGetsAck)
+{
+    start();
+    const seg sa = syn(40000, 1000); // TSval 1000
+    net::tcp_options a;
+    a.has_ts = true;
+    a.ts_val = 999;
+    a.ts_ecr = sa.opts.ts_val;
+    in(40000, th_ack, 1001, sa.seq() + 1, &a);
+    EXPECT_EQ(one().flags(), th_ack);
+    EXPECT_EQ(find(40000)->st, state::syn_received);
+}
+
+// Linux: "Truncate SYN, it is out of window starting at rcv_isn + 1": a
+// SYN+ACK that starts at the peer's ISN and carries data into the window
+// is taken as the third ACK (its data is left for the peer to resend).
+TEST_F(passive, SynRecv_SynAckWithDataFromTheIsnCompletesTheHandshake)
+{
+    start();
+    const seg sa = syn(40000, 1000, client_syn_opts(true, true, true, false));
+    in(40000, th_syn | th_ack, 1000, sa.seq() + 1, nullptr, 20);
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(accepted().size(), 1u);
+    EXPECT_EQ(find(40000)->st, state::established);
+    EXPECT_EQ(find(40000)->rcv_nxt, 1001u);
+    EXPECT_EQ(count(ctr::synrecv_syn_reset), 0u);
+}
+
 TEST_F(passive, SynRecv_BadAckGetsRst)
 {
     start();
