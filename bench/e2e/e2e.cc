@@ -28,7 +28,7 @@ namespace fg::e2e {
 
 namespace {
 constexpr uint16_t burst = 32;             // l2fwd's MAX_PKT_BURST, as the stack uses
-constexpr uint32_t pend_cap = 128;         // blaster: frames built but not yet taken by the ring
+constexpr uint32_t pend_cap = blaster_pend;
 constexpr uint32_t frame_max = 128;        // a SYN with every option fits in 78 bytes
 constexpr uint32_t tcp_flags_off = 14 + 20 + 13; // Ethernet + IPv4 (no options) + TCP offset of the flags byte
 constexpr uint8_t synack_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
@@ -140,38 +140,41 @@ bool start_raw_port(uint16_t port_id, rte_ether_addr& mac, std::string& error)
     return true;
 }
 
-void reflect_loop(uint16_t port_id, const std::atomic<bool>& stop, reflector_stats& out)
+uint16_t reflect_step(uint16_t port_id, reflector_stats& out)
 {
     rte_mbuf* pkts[burst];
-    uint64_t t = rte_rdtsc();
-    while (!stop.load(std::memory_order_relaxed)) {
-        const uint16_t n = rte_eth_rx_burst(port_id, 0, pkts, burst);
-        if (n == 0) {
-            const uint64_t now = rte_rdtsc();
-            out.tsc_idle += now - t;
-            out.tsc_total += now - t;
-            t = now;
-            continue;
-        }
-        for (uint16_t i = 0; i < n; i++) {
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*)); // as the stack's loop does (it prefetches 3 ahead)
-        }
-        for (uint16_t i = 0; i < n; i++) {
-            auto* eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr*);
-            const rte_ether_addr t = eth->dst_addr;
-            eth->dst_addr = eth->src_addr;
-            eth->src_addr = t;
-        }
-        const uint16_t sent = rte_eth_tx_burst(port_id, 0, pkts, n);
-        if (sent < n) {
-            rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
-        }
-        out.rx += n;
-        out.tx += sent;
-        out.dropped += n - sent;
+    const uint64_t t = rte_rdtsc();
+    const uint16_t n = rte_eth_rx_burst(port_id, 0, pkts, burst);
+    if (n == 0) {
         const uint64_t now = rte_rdtsc();
+        out.tsc_idle += now - t;
         out.tsc_total += now - t;
-        t = now;
+        return 0;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*)); // as the stack's loop does (it prefetches 3 ahead)
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        auto* eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr*);
+        const rte_ether_addr a = eth->dst_addr;
+        eth->dst_addr = eth->src_addr;
+        eth->src_addr = a;
+    }
+    const uint16_t sent = rte_eth_tx_burst(port_id, 0, pkts, n);
+    if (sent < n) {
+        rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+    }
+    out.rx += n;
+    out.tx += sent;
+    out.dropped += n - sent;
+    out.tsc_total += rte_rdtsc() - t;
+    return n;
+}
+
+void reflect_loop(uint16_t port_id, const std::atomic<bool>& stop, reflector_stats& out)
+{
+    while (!stop.load(std::memory_order_relaxed)) {
+        reflect_step(port_id, out);
     }
 }
 
@@ -236,123 +239,137 @@ bool synack_to_ack(rte_mbuf* m, bool rx_cksum_good)
     return true;
 }
 
+flood_blaster::flood_blaster(const blaster_config& c)
+    : _c(c), _flows(std::max<uint32_t>(1, c.flows)), _table(std::size_t(_flows) * frame_max), _lens(_flows)
+{
+    for (uint32_t i = 0; i < _flows; i++) {
+        _lens[i] = uint8_t(make_syn(_c.syn, i, &_table[std::size_t(i) * frame_max]));
+    }
+}
+
+flood_blaster::~flood_blaster()
+{
+    if (_np > 0) {
+        rte_pktmbuf_free_bulk(_pend, _np);
+    }
+}
+
+void flood_blaster::step(blaster_stats& out)
+{
+    const uint64_t t = rte_rdtsc();
+    rte_mbuf* rx[burst];
+    const uint16_t n = rte_eth_rx_burst(_c.port_id, 0, rx, burst);
+    if (n > 0) {
+        uint64_t sa = 0;
+        uint64_t rst = 0;
+        for (uint16_t i = 0; i < n; i++) {
+            rte_prefetch0(rte_pktmbuf_mtod(rx[i], void*));
+        }
+        for (uint16_t i = 0; i < n; i++) {
+            const uint8_t f = flags_of(rx[i]);
+            sa += f == synack_flags;
+            rst += (f & RTE_TCP_RST_FLAG) != 0;
+            if (_np < pend_cap) {
+                // The reply's mbuf becomes the next SYN.
+                set_frame(rx[i], &_table[std::size_t(_next) * frame_max], _lens[_next], _c.syn.rx_cksum_good);
+                _next = _next + 1 == _flows ? 0 : _next + 1;
+                _pend[_np++] = rx[i];
+            } else {
+                rte_pktmbuf_free(rx[i]);
+            }
+        }
+        bump(out.synack, sa);
+        bump(out.rst, rst);
+        bump(out.other, n - sa - rst);
+    }
+    if (_np < burst) {
+        rte_mbuf* fresh[burst];
+        const uint32_t want = burst - _np;
+        if (rte_pktmbuf_alloc_bulk(_c.pool, fresh, want) == 0) {
+            for (uint32_t i = 0; i < want; i++) {
+                set_frame(fresh[i], &_table[std::size_t(_next) * frame_max], _lens[_next], _c.syn.rx_cksum_good);
+                _next = _next + 1 == _flows ? 0 : _next + 1;
+                _pend[_np++] = fresh[i];
+            }
+        }
+    }
+    const uint32_t before = _np;
+    tx_pending(_c.port_id, _pend, _np, out);
+    bump(out.syn_sent, before - _np);
+    const uint64_t now = rte_rdtsc();
+    bump(out.tsc_total, now - t);
+    if (n == 0 && _np == before) {
+        bump(out.tsc_idle, now - t);
+    }
+}
+
 void blast_flood(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out)
 {
-    const uint32_t flows = std::max<uint32_t>(1, c.flows);
-    std::vector<uint8_t> table(std::size_t(flows) * frame_max);
-    std::vector<uint8_t> lens(flows);
-    for (uint32_t i = 0; i < flows; i++) {
-        lens[i] = uint8_t(make_syn(c.syn, i, &table[std::size_t(i) * frame_max]));
-    }
-    rte_mbuf* pend[pend_cap];
-    uint32_t np = 0;
-    uint32_t next = 0;
-    rte_mbuf* rx[burst];
-    uint64_t t = rte_rdtsc();
+    flood_blaster b(c);
     while (!stop.load(std::memory_order_relaxed)) {
-        const uint16_t n = rte_eth_rx_burst(c.port_id, 0, rx, burst);
-        if (n > 0) {
-            uint64_t sa = 0;
-            uint64_t rst = 0;
-            for (uint16_t i = 0; i < n; i++) {
-                rte_prefetch0(rte_pktmbuf_mtod(rx[i], void*));
-            }
-            for (uint16_t i = 0; i < n; i++) {
-                const uint8_t f = flags_of(rx[i]);
-                sa += f == synack_flags;
-                rst += (f & RTE_TCP_RST_FLAG) != 0;
-                if (np < pend_cap) {
-                    // The reply's mbuf becomes the next SYN.
-                    set_frame(rx[i], &table[std::size_t(next) * frame_max], lens[next], c.syn.rx_cksum_good);
-                    next = next + 1 == flows ? 0 : next + 1;
-                    pend[np++] = rx[i];
-                } else {
-                    rte_pktmbuf_free(rx[i]);
-                }
-            }
-            bump(out.synack, sa);
-            bump(out.rst, rst);
-            bump(out.other, n - sa - rst);
-        }
-        if (np < burst) {
-            rte_mbuf* fresh[burst];
-            const uint32_t want = burst - np;
-            if (rte_pktmbuf_alloc_bulk(c.pool, fresh, want) == 0) {
-                for (uint32_t i = 0; i < want; i++) {
-                    set_frame(fresh[i], &table[std::size_t(next) * frame_max], lens[next], c.syn.rx_cksum_good);
-                    next = next + 1 == flows ? 0 : next + 1;
-                    pend[np++] = fresh[i];
-                }
-            }
-        }
-        const uint32_t before = np;
-        tx_pending(c.port_id, pend, np, out);
-        bump(out.syn_sent, before - np);
-        const uint64_t now = rte_rdtsc();
-        bump(out.tsc_total, now - t);
-        if (n == 0 && np == before) {
-            bump(out.tsc_idle, now - t);
-        }
-        t = now;
+        b.step(out);
     }
-    if (np > 0) {
-        rte_pktmbuf_free_bulk(pend, np);
+}
+
+handshake_blaster::~handshake_blaster()
+{
+    if (_np > 0) {
+        rte_pktmbuf_free_bulk(_pend, _np);
     }
+}
+
+bool handshake_blaster::step(blaster_stats& out)
+{
+    rte_mbuf* rx[burst];
+    const uint16_t n = rte_eth_rx_burst(_c.port_id, 0, rx, burst);
+    if (n > 0) {
+        uint64_t sa = 0;
+        uint64_t rst = 0;
+        for (uint16_t i = 0; i < n; i++) {
+            const uint8_t f = flags_of(rx[i]);
+            if (f == synack_flags && _np < pend_cap && synack_to_ack(rx[i], _c.syn.rx_cksum_good)) {
+                sa++;
+                _pend[_np++] = rx[i];
+                continue;
+            }
+            rst += (f & RTE_TCP_RST_FLAG) != 0;
+            rte_pktmbuf_free(rx[i]);
+        }
+        _replies += n;
+        bump(out.synack, sa);
+        bump(out.acks_sent, sa);
+        bump(out.rst, rst);
+        bump(out.other, n - sa - rst);
+    }
+    const uint64_t in_flight = _built - _replies;
+    if (_next < _c.connections && in_flight < _c.window && _np < burst) {
+        const uint32_t want =
+            uint32_t(std::min<uint64_t>({burst - _np, _c.window - in_flight, _c.connections - _next}));
+        rte_mbuf* fresh[burst];
+        if (rte_pktmbuf_alloc_bulk(_c.pool, fresh, want) == 0) {
+            for (uint32_t i = 0; i < want; i++) {
+                const uint32_t len = make_syn(_c.syn, _next++, rte_pktmbuf_mtod(fresh[i], uint8_t*));
+                fresh[i]->data_len = uint16_t(len);
+                fresh[i]->pkt_len = len;
+                fresh[i]->ol_flags = _c.syn.rx_cksum_good ? rx_good : 0;
+                _pend[_np++] = fresh[i];
+            }
+            _built += want;
+            bump(out.syn_sent, want);
+        }
+    }
+    tx_pending(_c.port_id, _pend, _np, out);
+    if (_next == _c.connections && _built == _replies && _np == 0) {
+        out.done.store(true, std::memory_order_release);
+        return true;
+    }
+    return false;
 }
 
 void blast_handshakes(const blaster_config& c, const std::atomic<bool>& stop, blaster_stats& out)
 {
-    rte_mbuf* pend[pend_cap];
-    uint32_t np = 0;
-    uint64_t next = 0;   // next connection to open
-    uint64_t built = 0;  // SYNs built (sent or pending)
-    uint64_t replies = 0; // replies received (each ends one SYN's wait)
-    rte_mbuf* rx[burst];
-    while (!stop.load(std::memory_order_relaxed)) {
-        const uint16_t n = rte_eth_rx_burst(c.port_id, 0, rx, burst);
-        if (n > 0) {
-            uint64_t sa = 0;
-            uint64_t rst = 0;
-            for (uint16_t i = 0; i < n; i++) {
-                const uint8_t f = flags_of(rx[i]);
-                if (f == synack_flags && np < pend_cap && synack_to_ack(rx[i], c.syn.rx_cksum_good)) {
-                    sa++;
-                    pend[np++] = rx[i];
-                    continue;
-                }
-                rst += (f & RTE_TCP_RST_FLAG) != 0;
-                rte_pktmbuf_free(rx[i]);
-            }
-            replies += n;
-            bump(out.synack, sa);
-            bump(out.acks_sent, sa);
-            bump(out.rst, rst);
-            bump(out.other, n - sa - rst);
-        }
-        const uint64_t in_flight = built - replies;
-        if (next < c.connections && in_flight < c.window && np < burst) {
-            const uint32_t want = uint32_t(std::min<uint64_t>({burst - np, c.window - in_flight, c.connections - next}));
-            rte_mbuf* fresh[burst];
-            if (rte_pktmbuf_alloc_bulk(c.pool, fresh, want) == 0) {
-                for (uint32_t i = 0; i < want; i++) {
-                    const uint32_t len = make_syn(c.syn, next++, rte_pktmbuf_mtod(fresh[i], uint8_t*));
-                    fresh[i]->data_len = uint16_t(len);
-                    fresh[i]->pkt_len = len;
-                    fresh[i]->ol_flags = c.syn.rx_cksum_good ? rx_good : 0;
-                    pend[np++] = fresh[i];
-                }
-                built += want;
-                bump(out.syn_sent, want);
-            }
-        }
-        tx_pending(c.port_id, pend, np, out);
-        if (next == c.connections && built == replies && np == 0) {
-            out.done.store(true, std::memory_order_release);
-            break;
-        }
-    }
-    if (np > 0) {
-        rte_pktmbuf_free_bulk(pend, np);
+    handshake_blaster b(c);
+    while (!stop.load(std::memory_order_relaxed) && !b.step(out)) {
     }
 }
 

@@ -68,6 +68,9 @@ struct reflector_stats {
     uint64_t tsc_idle = 0;    // ... in iterations that received nothing (the reflector was waiting)
 };
 void reflect_loop(uint16_t port_id, const std::atomic<bool>& stop, reflector_stats& out);
+// One iteration of that loop, for a thread that interleaves it with others
+// (one lcore: the blaster and the reflector take turns). Returns frames received.
+uint16_t reflect_step(uint16_t port_id, reflector_stats& out);
 
 // ---- SYN frames ----
 struct syn_spec {
@@ -110,6 +113,49 @@ struct alignas(64) blaster_stats {
     std::atomic<uint64_t> tsc_total{0};  // TSC cycles in the loop
     std::atomic<uint64_t> tsc_idle{0};   // ... in iterations that received nothing and sent nothing (waiting on the peer)
     std::atomic<bool> done{false};       // handshake: all N answered and acknowledged
+};
+
+inline constexpr uint32_t blaster_pend = 128; // frames built but not yet taken by the ring
+
+// The flood blaster as an object whose step() is one iteration of its loop
+// (rx a burst, each reply's mbuf rebuilt into the next SYN, topped up from
+// the pool, tx), so one thread can interleave it with the peer it floods
+// (one lcore). Its TSC accounting covers its own steps only.
+class flood_blaster {
+public:
+    explicit flood_blaster(const blaster_config& c);
+    ~flood_blaster(); // frees the SYNs built but not sent
+    flood_blaster(const flood_blaster&) = delete;
+    flood_blaster& operator=(const flood_blaster&) = delete;
+    void step(blaster_stats& out);
+
+private:
+    blaster_config _c;
+    uint32_t _flows;
+    std::vector<uint8_t> _table;
+    std::vector<uint8_t> _lens;
+    rte_mbuf* _pend[blaster_pend];
+    uint32_t _np = 0;
+    uint32_t _next = 0;
+};
+
+// The handshake blaster as an object (see blast_handshakes); step() returns
+// true once all c.connections are answered and acknowledged.
+class handshake_blaster {
+public:
+    explicit handshake_blaster(const blaster_config& c) : _c(c) {}
+    ~handshake_blaster();
+    handshake_blaster(const handshake_blaster&) = delete;
+    handshake_blaster& operator=(const handshake_blaster&) = delete;
+    bool step(blaster_stats& out);
+
+private:
+    blaster_config _c;
+    rte_mbuf* _pend[blaster_pend];
+    uint32_t _np = 0;
+    uint64_t _next = 0;    // next connection to open
+    uint64_t _built = 0;   // SYNs built (sent or pending)
+    uint64_t _replies = 0; // replies received (each ends one SYN's wait)
 };
 
 // Floods SYNs until `stop`.

@@ -5,6 +5,8 @@
 //       [--app-close rst|fin] [--concurrency N] [--kernel-inflight N] [--src-ips N]
 //       [--http [--http-bytes N]] [--json FILE]
 //
+// With one lcore (-l 0) both Floodgate stacks share it (their loops
+// interleaved) and the kernel's two threads share its CPU.
 // (a) Floodgate: a client stack on lcore 0 and a responder stack on lcore 1,
 //     wired back to back by a ring pair (what `fg-loadgen --responder` runs).
 //     The client's bulk generator opens connections as fast as it can (up to
@@ -24,17 +26,17 @@
 // (cookies accepted) at the responder (== taken by the application thread),
 // or a loud MISMATCH with the counters that explain it. A mismatch the
 // counters do not explain makes the exit status 3.
-// (b) The kernel: a client thread pinned to CPU 0 keeps --kernel-inflight
+// (b) The kernel: a client thread pinned to lcore 0's CPU keeps --kernel-inflight
 //     non-blocking connect()s to 127.0.0.1 in flight (epoll), a server thread
-//     pinned to CPU 1 accept()s; both close with SO_LINGER 0 (RST: no
+//     pinned to lcore 1's CPU accept()s; both close with SO_LINGER 0 (RST: no
 //     TIME-WAIT, ports never run out). Reported: accepted/s.
 // With --http both sides run one HTTP/1.1 exchange per connection, like
 // dperf's HTTP CPS test but with Linux's handshake: (a) the client's
 // generator connections carry lib/http's client (GET / on the handshake's
 // last ACK, the whole response read, then RST) and the responder serves
 // lib/http's server on the lcore (200 with --http-bytes of body); (b) the
-// same request and response bytes between a kernel epoll client on CPU 0
-// and an epoll server on CPU 1 (http_kernel.hh). Reported: complete 2xx
+// same request and response bytes between a kernel epoll client on lcore 0's CPU
+// and an epoll server on lcore 1's (http_kernel.hh). Reported: complete 2xx
 // responses per second on each side.
 // Printed last: the ratio Floodgate / kernel, with the load average.
 #include <sys/epoll.h>
@@ -140,7 +142,7 @@ fg_result run_floodgate(apps::runtime& rt, const options& o, accept_path path, h
     pc.kind = o.b.ports;
     pc.name = app ? "hsq" : "hs";
     pc.server.name = app ? "hsq_resp" : "hs_resp";
-    pc.server.lcores = {lcores[1]};
+    pc.server.lcores = {lcores.size() > 1 ? lcores[1] : lcores[0]}; // one lcore: both stacks on it, interleaved
     pc.server.addrs.push_back(route::addr_range{server_ip, server_ip, 16});
     pc.client.name = app ? "hsq_client" : "hs_client";
     pc.client.lcores = {lcores[0]};
@@ -310,7 +312,7 @@ void set_linger0(int fd)
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
-kernel_result run_kernel(const options& o)
+kernel_result run_kernel(const options& o, unsigned client_cpu, unsigned server_cpu)
 {
     kernel_result r;
     const int lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -338,7 +340,7 @@ kernel_result run_kernel(const options& o)
     std::atomic<uint64_t> reset_first{0};
     std::atomic<uint64_t> failures{0};
     std::thread server([&] {
-        e2e::pin_this_thread(1);
+        e2e::pin_this_thread(server_cpu);
         while (!stop.load(std::memory_order_relaxed)) {
             const int fd = accept4(lfd, nullptr, nullptr, 0);
             if (fd < 0) {
@@ -353,7 +355,7 @@ kernel_result run_kernel(const options& o)
         }
     });
     std::thread client([&] {
-        e2e::pin_this_thread(0);
+        e2e::pin_this_thread(client_cpu);
         const int ep = epoll_create1(0);
         std::vector<epoll_event> evs(512);
         uint32_t in_flight = 0;
@@ -527,13 +529,20 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "%s: %s\n", "bench-e2e-handshake", err.c_str());
         return 1;
     }
-    if (rte_lcore_count() < 2) {
-        std::fprintf(stderr, "bench-e2e-handshake: needs 2 lcores (EAL -l 0-1)\n");
-        return 2;
-    }
-    std::printf("bench-e2e-handshake: %s, nr_hugepages %u, load average %s, %.0f s per part\n",
+    // Two lcores: the client on the first, the responder on the second; the
+    // kernel's client and server threads on their CPUs. One lcore: both
+    // stacks on it (interleaved loop by loop), both kernel threads on its CPU.
+    const std::vector<unsigned> lcs = rt->lcores();
+    const bool one_lcore = lcs.size() < 2;
+    const unsigned client_cpu = rte_lcore_to_cpu_id(int(lcs[0]));
+    const unsigned server_cpu = rte_lcore_to_cpu_id(int(lcs[one_lcore ? 0 : 1]));
+    std::printf("bench-e2e-handshake: %s, nr_hugepages %u, load average %s, %.0f s per part%s\n",
                 eal.hugepages ? "hugepages" : "no hugepages", e2e::hugepages_2m_total(), e2e::load_average().c_str(),
-                o.b.seconds);
+                o.b.seconds,
+                one_lcore ? "; ONE lcore: client and responder share it (and the kernel's client and server threads "
+                            "share its CPU)"
+                          : "");
+    const char* fg_where = one_lcore ? "client and responder stacks on one lcore" : "client lcore + responder lcore";
     fg_result f;
     fg_result fq; // (a2)
     kernel_result k;
@@ -552,9 +561,9 @@ int main(int argc, char** argv)
                     (unsigned long)r.cookies_ok, (unsigned long)r.tx_dropped, r.drain_s);
     };
     if (o.only != "kernel" && o.hold_path) {
-        std::printf("(a) Floodgate: client lcore + responder lcore, %s, cookies always, close rst, "
+        std::printf("(a) Floodgate: %s, %s, cookies always, close rst, "
                     "concurrency %u, %u source addresses, accepted on the lcore (%s)\n",
-                    apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips, o.http ? "served: HTTP" : "hold");
+                    fg_where, apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips, o.http ? "served: HTTP" : "hold");
         std::fflush(stdout);
         f = run_floodgate(*rt, o, accept_path::hold, hs);
         if (!f.ok) {
@@ -587,9 +596,9 @@ int main(int argc, char** argv)
                     (unsigned long)fq.app.peer_closed, (unsigned long)fq.app.idle);
     }
     if (o.only != "fg" && o.http) {
-        std::printf("(b) kernel: loopback, epoll client thread on CPU 0 (%u in flight: connect, request, whole "
-                    "response, close with SO_LINGER 0), epoll server thread on CPU 1\n",
-                    o.kernel_inflight);
+        std::printf("(b) kernel: loopback, epoll client thread on CPU %u (%u in flight: connect, request, whole "
+                    "response, close with SO_LINGER 0), epoll server thread on CPU %u\n",
+                    client_cpu, o.kernel_inflight, server_cpu);
         std::fflush(stdout);
         http::server_config scfg;
         scfg.body = http::generated_body(o.http_bytes);
@@ -600,7 +609,8 @@ int main(int argc, char** argv)
         }
         const tcp::tx_template& ok = tm.templates()[http::server_templates::ok_keep];
         kh = e2e::run_kernel_http(o.b.seconds, o.kernel_inflight, http::make_request("/", ipv4(198, 18, 0, 2), 80),
-                                  std::string(reinterpret_cast<const char*>(ok.data), ok.len));
+                                  std::string(reinterpret_cast<const char*>(ok.data), ok.len), client_cpu,
+                                  server_cpu);
         if (!kh.ok) {
             return 1;
         }
@@ -617,11 +627,11 @@ int main(int argc, char** argv)
         }
     }
     if (o.only != "fg" && !o.http) {
-        std::printf("(b) kernel: loopback, client thread on CPU 0 (%u in flight, epoll), server thread on CPU 1 "
+        std::printf("(b) kernel: loopback, client thread on CPU %u (%u in flight, epoll), server thread on CPU %u "
                     "(accept), SO_LINGER 0 on both\n",
-                    o.kernel_inflight);
+                    client_cpu, o.kernel_inflight, server_cpu);
         std::fflush(stdout);
-        k = run_kernel(o);
+        k = run_kernel(o, client_cpu, server_cpu);
         if (!k.ok) {
             return 1;
         }
@@ -666,6 +676,7 @@ int main(int argc, char** argv)
         j.add("hugepages", uint64_t(eal.hugepages));
         j.add("load_average", e2e::load_average());
         j.add("ports", std::string(apps::pair_kind_name(o.b.ports)));
+        j.add("lcores", uint64_t(one_lcore ? 1 : 2));
         if (f.ok) {
             j.add("fg_established_per_s", fg_rate);
             j.add("fg_established_per_s_median", f.median_est);

@@ -46,7 +46,7 @@ void raise_fd_limit()
 } // namespace
 
 kernel_http_result run_kernel_http(double seconds, uint32_t inflight, const std::string& request,
-                                   const std::string& response)
+                                   const std::string& response, unsigned client_cpu, unsigned server_cpu)
 {
     kernel_http_result r;
     raise_fd_limit();
@@ -77,7 +77,7 @@ kernel_http_result run_kernel_http(double seconds, uint32_t inflight, const std:
     const uint32_t resp_len = uint32_t(response.size());
 
     std::thread server([&] {
-        pin_this_thread(1);
+        pin_this_thread(server_cpu);
         const int ep = epoll_create1(0);
         epoll_event lev{};
         lev.events = EPOLLIN;
@@ -147,7 +147,7 @@ kernel_http_result run_kernel_http(double seconds, uint32_t inflight, const std:
     });
 
     std::thread client([&] {
-        pin_this_thread(0);
+        pin_this_thread(client_cpu);
         const int ep = epoll_create1(0);
         std::vector<fd_state> st(1u << 17);
         std::vector<epoll_event> evs(512);

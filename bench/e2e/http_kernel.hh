@@ -1,9 +1,9 @@
 // The kernel's side of bench-e2e-handshake --http: the same HTTP exchange
 // Floodgate runs, done by the Linux kernel over loopback with two small epoll
-// programs in one process -- a client thread pinned to CPU 0 that keeps
+// programs in one process -- a client thread pinned to client_cpu that keeps
 // `inflight` non-blocking connections going (connect, send the request, read
 // the whole response, close with SO_LINGER 0), and a server thread pinned to
-// CPU 1 (accept, read the request, write the response, close when the client
+// server_cpu (the same CPU with one lcore) (accept, read the request, write the response, close when the client
 // does). Same request and response bytes as Floodgate's client and server.
 #pragma once
 
@@ -27,6 +27,6 @@ struct kernel_http_result {
 // `response` must be what the server sends for `request` (its length is how
 // the client knows the response is whole).
 kernel_http_result run_kernel_http(double seconds, uint32_t inflight, const std::string& request,
-                                   const std::string& response);
+                                   const std::string& response, unsigned client_cpu, unsigned server_cpu);
 
 } // namespace fg::e2e

@@ -1,7 +1,7 @@
 // bench-e2e-memory: bytes per connection with 10 million connections open on
 // one side, against the 128-byte budget.
 //
-//   bench-e2e-memory -l 0-1 -- [--connections N] [--capacity N] [--pair] [--cps N]
+//   bench-e2e-memory -l 0-1 -- [--connections N] [--capacity N] [--pair] [--cps N] [--hold-ms MS]
 //       [--http] [--timeout S] [--ports ring|vhost] [--json FILE]
 //
 // Default (passive side): a responder stack on lcore 1 (SYN cookies always,
@@ -21,12 +21,19 @@
 // connection first runs one HTTP exchange and is then held; each engine
 // then also has its 24-byte xfer block per slot.
 //
-// Reported per side: pool (64-byte conn blocks + 4-byte generation words),
-// established table and timer wheel bytes, as the library accounts them for
-// the engine's capacity (a standalone pool and table of the same capacity;
-// the wheel's fixed slot heads), divided by the connections actually open;
-// and the process's RSS growth per connection (everything: DPDK, rings,
-// the active side's port allocator and hold queue).
+// Reported per side, divided by the connections actually open: pool
+// (64-byte conn blocks + 4-byte generation words), established table and
+// timer wheel bytes, as the library accounts them for the engine's capacity
+// (a standalone pool and table of the same capacity; the wheel's fixed slot
+// heads); and, read from the live stacks, what else every engine and the
+// client's load generator hold: connect()'s 8-byte user value per pool slot
+// (allocated by every engine; a passive connection never writes it), the
+// active side's fixed tables (port allocator), and the generator's memory
+// (generator::memory_bytes(): its source-pair rings, counted for every pair
+// handed out, and with --hold-ms its hold FIFO, 2 x 12 bytes per slot; held
+// until the end, the default and fg-loadgen's, needs no FIFO). Then the
+// process's RSS growth per connection (everything: DPDK, rings, both sides
+// with --pair). With one lcore (-l 0) both sides take turns on it.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -43,7 +50,10 @@
 #include "port.hh"
 #include "table/conn_table.hh"
 #include "table/pool.hh"
+#include "gen/generator.hh"
+#include "port/allocator.hh"
 #include "tcp/conn.hh"
+#include "tcp/connect.hh"
 #include "timer/wheel.hh"
 
 using namespace fg;
@@ -57,6 +67,7 @@ struct options {
     uint64_t capacity = 0; // 0: = connections
     bool pair = false;
     double cps = 5e5;      // --pair: the client generator's rate (a full ring loses SYNs: 1 s retransmit)
+    uint32_t hold_ms = 0;  // --pair: the client's hold time (0: until the end, no hold FIFO; else the FIFO counts)
     double timeout = 600;
     bool http = false;
     apps::bench_options b; // --ports, --json, --help, --version (--seconds unused)
@@ -66,8 +77,11 @@ struct side_memory {
     std::size_t pool = 0;
     std::size_t table = 0;
     std::size_t wheel = 0;
-    std::size_t xfer = 0; // data path blocks (--http)
-    std::size_t total() const { return pool + table + wheel + xfer; }
+    std::size_t xfer = 0;         // data path blocks (--http)
+    std::size_t user = 0;         // connect()'s user value per pool slot (every engine allocates it)
+    std::size_t active_fixed = 0; // the active side's fixed part: port allocator tables, RTT histogram
+    std::size_t gen = 0;          // the load generator: pair rings, hold FIFO, per-target tables
+    std::size_t total() const { return pool + table + wheel + xfer + user + active_fixed + gen; }
 };
 
 // The engine's own structures for `capacity`, as the library accounts them.
@@ -91,19 +105,41 @@ side_memory engine_memory(uint32_t capacity, bool http)
     return m;
 }
 
+// What a live stack's engines and generators hold beyond the pool, table,
+// wheel and data path: the active side (every engine has one: connect()'s
+// per-slot user values, the port allocator's tables) and the load generator
+// (generator::memory_bytes(): its pair rings, counted for every pair handed
+// out, the hold FIFO, per-target tables). Read before the stack goes.
+void add_live_memory(core::stack& st, side_memory& m)
+{
+    for (uint16_t i = 0; i < st.n_lcores(); i++) {
+        core::lcore& c = st.lc(i);
+        if (const tcp::active_state* a = c.tcp.active_side(); a != nullptr) {
+            m.user += a->user_mem.bytes;
+            m.active_fixed += sizeof(tcp::active_state) + std::size_t(port::allocator::perturb_size) * sizeof(uint16_t) *
+                                                               (a->cfg.ports.remember_full_parity ? 2 : 1);
+        }
+        if (c.gen) {
+            m.gen += c.gen->memory_bytes();
+        }
+    }
+}
+
 int stack_main(void* p)
 {
     auto* st = static_cast<core::stack*>(p);
     return st->run_lcore(rte_lcore_id());
 }
 
-void print_side(const char* name, const side_memory& m, uint64_t conns, uint64_t capacity)
+void print_side(const char* name, const side_memory& m, uint64_t conns, uint64_t capacity, const char* user_note)
 {
     const double n = double(conns ? conns : 1);
     std::printf("  %-9s %lu connections (capacity %lu): pool %.1f B + table %.1f B + wheel %.2f B + data path %.1f B "
+                "+ connect() user values %.1f B%s + active side's fixed tables %.2f B + generator %.1f B "
                 "= %.1f B per connection (budget %.0f B: %s)\n",
                 name, (unsigned long)conns, (unsigned long)capacity, double(m.pool) / n, double(m.table) / n,
-                double(m.wheel) / n, double(m.xfer) / n, double(m.total()) / n, budget_bytes,
+                double(m.wheel) / n, double(m.xfer) / n, double(m.user) / n, user_note, double(m.active_fixed) / n,
+                double(m.gen) / n, double(m.total()) / n, budget_bytes,
                 double(m.total()) / n <= budget_bytes ? "within" : "OVER");
 }
 
@@ -126,6 +162,9 @@ int main(int argc, char** argv)
                     }});
     rows.push_back({"cps", true, "N  --pair: client connections per second; default 500000",
                     [&](std::string_view v, std::string& e) { return apps::parse_double(v, 1, 1e9, o.cps, e); }});
+    rows.push_back(apps::u64_option("hold-ms", "MS  --pair: the client closes each connection after this long "
+                                    "(its generator then keeps a hold FIFO, counted); default 0: held until the end",
+                                    0, UINT32_MAX, [&](uint64_t x) { o.hold_ms = uint32_t(x); }));
     rows.push_back({"http", false, "the data path on: responder serves HTTP, --pair client runs one exchange per connection",
                     [&](std::string_view, std::string&) {
                         o.http = true;
@@ -166,17 +205,17 @@ int main(int argc, char** argv)
         return 1;
     }
     const glue::eal_result& eal = rt->eal();
+    // Two lcores: the responder on the second, the blaster (or the client
+    // stack) on the main one. One lcore: both on it, taking turns.
     const unsigned main_lc = rte_get_main_lcore();
-    const unsigned peer = rte_get_next_lcore(main_lc, 1, 0);
-    if (rte_lcore_count() < 2 || peer >= RTE_MAX_LCORE) {
-        std::fprintf(stderr, "bench-e2e-memory: needs 2 lcores (EAL -l 0-1)\n");
-        return 2;
-    }
-    std::printf("bench-e2e-memory: %s, load average %s, %lu connections, capacity %lu, %s, %s\n",
+    const unsigned next_lc = rte_get_next_lcore(main_lc, 1, 0);
+    const bool one_lcore = rte_lcore_count() < 2 || next_lc >= RTE_MAX_LCORE;
+    const unsigned peer = one_lcore ? main_lc : next_lc;
+    std::printf("bench-e2e-memory: %s, load average %s, %lu connections, capacity %lu, %s, %s, %s\n",
                 eal.hugepages ? "hugepages" : "no hugepages", e2e::load_average().c_str(),
                 (unsigned long)o.connections, (unsigned long)o.capacity,
                 o.pair ? "both sides Floodgate (--pair)" : "passive side (blaster clients)",
-                apps::pair_kind_name(o.b.ports));
+                apps::pair_kind_name(o.b.ports), one_lcore ? "one lcore (both sides take turns)" : "two lcores");
     std::fflush(stdout);
 
     // The responder's port (b) first: a virtio_user port connects to a started net_vhost one.
@@ -231,7 +270,7 @@ int main(int argc, char** argv)
         cc.addrs.push_back(route::addr_range{first, first + 1023, 16});
         cc.tcp.capacity = uint32_t(o.capacity);
         cc.gen.close = gen::close_mode::hold;
-        cc.gen.hold_ms = 0;
+        cc.gen.hold_ms = o.hold_ms;
         cc.gen.cps = o.cps;
         cc.gen.total = o.connections;
         cc.gen.concurrency = 0;
@@ -264,7 +303,9 @@ int main(int argc, char** argv)
     const double t0 = e2e::now_s();
     bool filled = false;
     if (!o.pair) {
-        rte_eal_remote_launch(stack_main, resp.get(), peer);
+        if (!one_lcore) {
+            rte_eal_remote_launch(stack_main, resp.get(), peer);
+        }
         std::atomic<bool> stop{false};
         e2e::blaster_stats bs;
         e2e::blaster_config bc;
@@ -296,12 +337,23 @@ int main(int argc, char** argv)
             }
             stop.store(true);
         });
-        e2e::blast_handshakes(bc, stop, bs);
+        if (one_lcore) {
+            e2e::handshake_blaster hb(bc);
+            while (!stop.load(std::memory_order_relaxed) && !hb.step(bs)) {
+                resp->step(0);
+            }
+        } else {
+            e2e::blast_handshakes(bc, stop, bs);
+        }
         sampler.join();
         // The last third ACKs may still sit in the responder's rx ring.
         const double wait_end = e2e::now_s() + 2;
         while (resp->conns_in_use() < o.connections && e2e::now_s() < wait_end) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (one_lcore) {
+                resp->step(0);
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
         }
         filled = bs.done.load();
         std::printf("  blaster: SYNs %lu, SYN-ACKs %lu, ACKs %lu, RSTs %lu, other %lu\n",
@@ -337,7 +389,9 @@ int main(int argc, char** argv)
     }
     const double fill_s = e2e::now_s() - t0;
     const e2e::proc_mem m2 = e2e::read_proc_mem();
-    if (!o.pair) {
+    if (!o.pair && one_lcore) {
+        resp->finish(0);
+    } else if (!o.pair) {
         resp->stop();
         rte_eal_wait_lcore(peer);
     }
@@ -363,13 +417,19 @@ int main(int argc, char** argv)
                 double(m1.hugetlb_kb) / 1024, double(m2.total_kb()) / 1024, double(m2.hugetlb_kb) / 1024,
                 rss_per_conn, o.pair ? "both sides together" : "passive side");
 
+    // What the live stacks hold beyond pool, table and wheel (user values,
+    // the active side's tables, the generator), before they go.
+    side_memory rm = engine_memory(uint32_t(o.capacity), o.http); // sizes only: nothing is allocated for long
+    side_memory cm = rm;
+    add_live_memory(*resp, rm);
+    if (cli) {
+        add_live_memory(*cli, cm);
+    }
     resp->unlisten(*l); // the lcores have stopped: the RCU grace period is immediate
     l.reset();
-    // The stacks go now (engine_memory() below builds a pool and table of the
-    // same size); the runtime closes the ports at exit.
+    // The stacks go now; the runtime closes the ports at exit.
     cli.reset();
     resp.reset();
-    const side_memory sm = engine_memory(uint32_t(o.capacity), o.http);
     if (o.http) {
         const http::client_counters hc = hclient.counters();
         std::printf("  HTTP: client responses ok %lu of %lu requests; responder answered %lu\n",
@@ -377,9 +437,9 @@ int main(int argc, char** argv)
                     (unsigned long)hserver.counters()[http::server_ctr::requests]);
     }
     std::printf("RESULT per side, engine structures / connections open:\n");
-    print_side("responder", sm, held, o.capacity);
+    print_side("responder", rm, held, o.capacity, " (allocated for every slot; a passive connection never writes it)");
     if (o.pair) {
-        print_side("client", sm, client_held, o.capacity);
+        print_side("client", cm, client_held, o.capacity, "");
     }
     std::printf("  (conn block %zu B incl. its 12-byte timer link; load average now %s)\n", sizeof(tcp::conn),
                 e2e::load_average().c_str());
@@ -391,16 +451,25 @@ int main(int argc, char** argv)
         j.add("capacity", o.capacity);
         j.add("filled", uint64_t(filled));
         j.add("fill_seconds", fill_s);
-        j.add("pool_bytes", uint64_t(sm.pool));
-        j.add("table_bytes", uint64_t(sm.table));
-        j.add("wheel_bytes", uint64_t(sm.wheel));
-        j.add("xfer_bytes", uint64_t(sm.xfer));
-        j.add("bytes_per_connection", double(sm.total()) / double(held ? held : 1));
+        j.add("lcores", uint64_t(one_lcore ? 1 : 2));
+        j.add("pool_bytes", uint64_t(rm.pool));
+        j.add("table_bytes", uint64_t(rm.table));
+        j.add("wheel_bytes", uint64_t(rm.wheel));
+        j.add("xfer_bytes", uint64_t(rm.xfer));
+        j.add("user_bytes", uint64_t(rm.user));
+        j.add("active_fixed_bytes", uint64_t(rm.active_fixed));
+        j.add("bytes_per_connection", double(rm.total()) / double(held ? held : 1));
         j.add("rss_growth_bytes_per_connection", rss_per_conn);
         j.add("rss_full_kb", m2.rss_kb);
         j.add("hugetlb_full_kb", m2.hugetlb_kb);
         if (o.pair) {
             j.add("client_connections", client_held);
+            j.add("client_hold_ms", uint64_t(o.hold_ms));
+            j.add("client_user_bytes", uint64_t(cm.user));
+            j.add("client_active_fixed_bytes", uint64_t(cm.active_fixed));
+            j.add("client_generator_bytes", uint64_t(cm.gen));
+            j.add("client_bytes", uint64_t(cm.total()));
+            j.add("client_bytes_per_connection", double(cm.total()) / double(client_held ? client_held : 1));
         }
         j.add("load_average", e2e::load_average());
         if (!j.write(o.b.json, err)) {

@@ -5,6 +5,9 @@
 //   bench-e2e-synflood -l 0-1 -- [--seconds S] [--flows N] [--plain-syn] [--nic-rx-cksum]
 //       [--only floor|fg|kernel] [--no-kernel] [--ports ring|vhost] [--json FILE]
 //
+// With one lcore (-l 0) the blaster and the responder (or the reflector)
+// take turns on it, step by step; the responder's CPU time is then the
+// lcore thread's times the share of the loop's TSC cycles spent in its steps.
 // The blaster (lcore 0) keeps a ring port full of SYNs from --flows distinct
 // sources (65536 addresses of 198.19.0.0/16, then further ports), rebuilding
 // each reply's mbuf into the next SYN, and counts what comes back.
@@ -39,6 +42,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -72,6 +76,8 @@ struct phase_result {
     uint64_t syn_sent = 0;
     double blaster_idle = 0; // share of the blaster's time in loops that received nothing and sent nothing
     double peer_cpu_s = 0;   // fg: CPU time the responder lcore's thread got in the window (0: unknown)
+    double thread_cpu_s = 0; // one lcore: CPU time of the thread the blaster and the peer share
+    double peer_share = 0;   // one lcore: the share of that thread's loop spent in peer steps
     double replies_per_s() const { return seconds > 0 ? double(replies) / seconds : 0; }
     double synacks_per_s() const { return seconds > 0 ? double(synacks) / seconds : 0; }
     // fg: per second of CPU time its lcore's thread was given (a polling lcore
@@ -117,13 +123,29 @@ double cpu_clock_s(clockid_t id)
     return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
+// The lcore that answers: another lcore (its thread's CPU clock published
+// by stack_main), or, with one lcore, the blaster's own thread, which then
+// takes turns: a blaster step, a peer step (timed with the TSC).
+struct peer_clock {
+    const stack_arg* other = nullptr;      // two lcores: the peer lcore's thread
+    bool shared = false;                   // one lcore: this thread, peer_tsc of its TSC cycles in peer steps
+    std::atomic<uint64_t> peer_tsc{0};
+};
+
 // Runs the blaster on this (main) lcore for warmup + seconds while a thread
-// samples its counters once a second and stops it.
-phase_result blast(const char* name, const e2e::blaster_config& bc, const options& o, const stack_arg* peer = nullptr)
+// samples its counters once a second and stops it. With one lcore,
+// peer_step() (the reflector or the stack, one iteration) runs after each
+// blaster step; peer_cpu_s is then this thread's CPU time times the share of
+// its loop's TSC cycles spent in peer steps.
+template <class PeerStep>
+phase_result blast(const char* name, const e2e::blaster_config& bc, const options& o, peer_clock& pc,
+                   PeerStep&& peer_step)
 {
     phase_result r;
     std::atomic<bool> stop{false};
     e2e::blaster_stats bs;
+    clockid_t self_clock{};
+    const bool self_clock_ok = pc.shared && pthread_getcpuclockid(pthread_self(), &self_clock) == 0;
     std::thread sampler([&] {
         auto sleep_until = [](double t) {
             while (e2e::now_s() < t) {
@@ -140,8 +162,10 @@ phase_result blast(const char* name, const e2e::blaster_config& bc, const option
         const uint64_t r0 = replies();
         const uint64_t s0 = bs.synack.load(std::memory_order_relaxed);
         const uint64_t n0 = bs.syn_sent.load(std::memory_order_relaxed);
-        const bool peer_clock = peer != nullptr && peer->clock_ready.load();
-        const double c0 = peer_clock ? cpu_clock_s(peer->clock) : 0;
+        const bool other_clock = pc.other != nullptr && pc.other->clock_ready.load();
+        const double c0 = other_clock ? cpu_clock_s(pc.other->clock) : self_clock_ok ? cpu_clock_s(self_clock) : 0;
+        const uint64_t p0 = pc.peer_tsc.load(std::memory_order_relaxed);
+        const uint64_t b0 = bs.tsc_total.load(std::memory_order_relaxed);
         uint64_t last = r0;
         for (double t = 1; t <= o.b.seconds + 1e-9; t += 1) {
             sleep_until(m0 + t);
@@ -153,14 +177,34 @@ phase_result blast(const char* name, const e2e::blaster_config& bc, const option
             last = now;
         }
         r.seconds = e2e::now_s() - m0;
-        r.peer_cpu_s = peer_clock ? cpu_clock_s(peer->clock) - c0 : 0;
+        if (other_clock) {
+            r.peer_cpu_s = cpu_clock_s(pc.other->clock) - c0;
+        } else if (self_clock_ok) {
+            const double dp = double(pc.peer_tsc.load(std::memory_order_relaxed) - p0);
+            const double db = double(bs.tsc_total.load(std::memory_order_relaxed) - b0);
+            r.peer_share = dp + db > 0 ? dp / (dp + db) : 0;
+            r.thread_cpu_s = cpu_clock_s(self_clock) - c0;
+            r.peer_cpu_s = r.thread_cpu_s * r.peer_share;
+        }
         r.replies = replies() - r0;
         r.synacks = bs.synack.load(std::memory_order_relaxed) - s0;
         r.syn_sent = bs.syn_sent.load(std::memory_order_relaxed) - n0;
         r.blaster_idle = double(bs.tsc_idle.load()) / double(bs.tsc_total.load() ? bs.tsc_total.load() : 1);
         stop.store(true);
     });
-    e2e::blast_flood(bc, stop, bs);
+    {
+        e2e::flood_blaster fb(bc);
+        uint64_t peer_tsc = 0;
+        while (!stop.load(std::memory_order_relaxed)) {
+            fb.step(bs);
+            if (pc.shared) {
+                const uint64_t t = rte_rdtsc();
+                peer_step();
+                peer_tsc += rte_rdtsc() - t;
+                pc.peer_tsc.store(peer_tsc, std::memory_order_relaxed);
+            }
+        }
+    }
     sampler.join();
     r.ok = true;
     return r;
@@ -185,8 +229,10 @@ e2e::blaster_config blaster_for(uint16_t port, const rte_ether_addr& src, const 
     return bc;
 }
 
+// peer_lcore: the reflector's lcore; the main lcore itself when there is only one (shared).
 phase_result run_floor(apps::runtime& rt, const options& o, unsigned peer_lcore)
 {
+    const bool shared = peer_lcore == rte_get_main_lcore();
     std::string err;
     uint16_t pa = 0;
     uint16_t pb = 0;
@@ -201,14 +247,24 @@ phase_result run_floor(apps::runtime& rt, const options& o, unsigned peer_lcore)
     std::atomic<bool> stop{false};
     e2e::reflector_stats rs;
     reflect_arg ra{pb, &stop, &rs};
-    rte_eal_remote_launch(reflect_main, &ra, peer_lcore);
-    phase_result r = blast("floor", bc, o);
-    stop.store(true);
-    rte_eal_wait_lcore(peer_lcore);
+    peer_clock pc;
+    pc.shared = shared;
+    phase_result r;
+    if (shared) {
+        r = blast("floor", bc, o, pc, [&] { e2e::reflect_step(pb, rs); });
+    } else {
+        rte_eal_remote_launch(reflect_main, &ra, peer_lcore);
+        r = blast("floor", bc, o, pc, [] {});
+        stop.store(true);
+        rte_eal_wait_lcore(peer_lcore);
+    }
     std::printf("    floor reflector: rx %lu, tx %lu, refused %lu, waiting %.0f%% of its time; blaster waiting %.0f%% of "
                 "its time\n",
                 (unsigned long)rs.rx, (unsigned long)rs.tx, (unsigned long)rs.dropped,
                 100.0 * double(rs.tsc_idle) / double(rs.tsc_total ? rs.tsc_total : 1), 100 * r.blaster_idle);
+    if (shared) {
+        std::printf("    one lcore: the reflector had %.0f%% of the loop, the blaster the rest\n", 100 * r.peer_share);
+    }
     return r;
 }
 
@@ -243,10 +299,19 @@ phase_result run_fg(apps::runtime& rt, const options& o, unsigned peer_lcore, ui
     }
     const e2e::blaster_config bc = blaster_for(pa, ma, st->mac(), o, err);
     stack_arg sa{st};
-    rte_eal_remote_launch(stack_main, &sa, peer_lcore);
-    phase_result r = blast("fg", bc, o, &sa);
-    st->stop();
-    rte_eal_wait_lcore(peer_lcore);
+    peer_clock pc;
+    pc.shared = peer_lcore == rte_get_main_lcore();
+    phase_result r;
+    if (pc.shared) {
+        r = blast("fg", bc, o, pc, [st] { st->step(0); });
+        st->finish(0);
+    } else {
+        pc.other = &sa;
+        rte_eal_remote_launch(stack_main, &sa, peer_lcore);
+        r = blast("fg", bc, o, pc, [] {});
+        st->stop();
+        rte_eal_wait_lcore(peer_lcore);
+    }
     cookies_sent = st->tcp_total(tcp::ctr::cookies_sent);
     tx_refused = st->core_total(core::ctr::tx_dropped);
     std::printf("    responder: SYNs %lu, SYN-ACKs %lu (cookies %lu), rx %lu, tx refused %lu, bad checksums %lu; "
@@ -322,21 +387,31 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "%s: %s\n", "bench-e2e-synflood", err.c_str());
         return 1;
     }
-    const unsigned peer = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
-    if (rte_lcore_count() < 2 || peer >= RTE_MAX_LCORE) {
-        std::fprintf(stderr, "bench-e2e-synflood: needs 2 lcores (EAL -l 0-1)\n");
-        return 2;
-    }
-    std::printf("bench-e2e-synflood: %s, load average %s, %u flows, %s SYNs, rx checksums %s\n",
+    // Two lcores: the blaster on the main one, the responder (or the floor's
+    // reflector) on the next. One lcore: both on it, taking turns.
+    const unsigned next_lc = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+    const bool one_lcore = rte_lcore_count() < 2 || next_lc >= RTE_MAX_LCORE;
+    const unsigned peer = one_lcore ? rte_get_main_lcore() : next_lc;
+    std::printf("bench-e2e-synflood: %s, load average %s, %u flows, %s SYNs, rx checksums %s%s\n",
                 eal.hugepages ? "hugepages" : "no hugepages", e2e::load_average().c_str(), o.flows,
-                o.plain_syn ? "MSS-only" : "Linux-option", o.nic_rx_cksum ? "marked good (NIC offload)" : "verified in software");
+                o.plain_syn ? "MSS-only" : "Linux-option", o.nic_rx_cksum ? "marked good (NIC offload)" : "verified in software",
+                one_lcore ? "; ONE lcore: the blaster and the responder take turns on it (the responder's CPU time is "
+                            "its share of the loop; each SYN it reads was just written on the same core, warm in "
+                            "cache: this flatters the floor and the responder -- quote -l 0-1)"
+                          : "");
+    char peer_name[64];
+    if (one_lcore) {
+        std::snprintf(peer_name, sizeof(peer_name), "the same lcore %u (taking turns)", peer);
+    } else {
+        std::snprintf(peer_name, sizeof(peer_name), "lcore %u", peer);
+    }
     phase_result floor;
     phase_result fgr;
     uint64_t cookies = 0;
     uint64_t refused = 0;
     if (o.only == "" || o.only == "floor") {
-        std::printf("floor: blaster lcore %u -> %s -> lcore %u rx, swap MACs, tx\n", rte_get_main_lcore(),
-                    apps::pair_kind_name(o.b.ports), peer);
+        std::printf("floor: blaster lcore %u -> %s -> %s rx, swap MACs, tx\n", rte_get_main_lcore(),
+                    apps::pair_kind_name(o.b.ports), peer_name);
         floor = run_floor(*rt, o, peer);
         if (!floor.ok) {
             return 1;
@@ -346,17 +421,28 @@ int main(int argc, char** argv)
                     e2e::fmt_rate(double(floor.syn_sent) / floor.seconds).c_str());
     }
     if (o.only == "" || o.only == "fg") {
-        std::printf("fg: blaster lcore %u -> %s -> lcore %u Floodgate stack, cookies always\n",
-                    rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer);
+        std::printf("fg: blaster lcore %u -> %s -> %s Floodgate stack, cookies always\n",
+                    rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer_name);
         fgr = run_fg(*rt, o, peer, cookies, refused);
         if (!fgr.ok) {
             return 1;
         }
-        std::printf("    fg: %s SYN-ACKs/s over %.2f s (other replies %lu, blaster sent %s/s); the responder lcore's "
-                    "thread ran %.0f%% of that time: %s SYN-ACKs per second of its CPU time\n",
-                    e2e::fmt_rate(fgr.synacks_per_s()).c_str(), fgr.seconds,
-                    (unsigned long)(fgr.replies - fgr.synacks), e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str(),
-                    100 * fgr.peer_cpu_s / fgr.seconds, e2e::fmt_rate(fgr.synacks_per_cpu_s()).c_str());
+        if (one_lcore) {
+            std::printf("    fg: %s SYN-ACKs/s over %.2f s (other replies %lu, blaster sent %s/s); the shared lcore's "
+                        "thread ran %.0f%% of that time, %.0f%% of its loop in the responder: %.2f s of responder CPU "
+                        "time, %s SYN-ACKs per second of it\n",
+                        e2e::fmt_rate(fgr.synacks_per_s()).c_str(), fgr.seconds,
+                        (unsigned long)(fgr.replies - fgr.synacks),
+                        e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str(), 100 * fgr.thread_cpu_s / fgr.seconds,
+                        100 * fgr.peer_share, fgr.peer_cpu_s, e2e::fmt_rate(fgr.synacks_per_cpu_s()).c_str());
+        } else {
+            std::printf("    fg: %s SYN-ACKs/s over %.2f s (other replies %lu, blaster sent %s/s); the responder lcore's "
+                        "thread ran %.0f%% of that time: %s SYN-ACKs per second of its CPU time\n",
+                        e2e::fmt_rate(fgr.synacks_per_s()).c_str(), fgr.seconds,
+                        (unsigned long)(fgr.replies - fgr.synacks),
+                        e2e::fmt_rate(double(fgr.syn_sent) / fgr.seconds).c_str(), 100 * fgr.peer_cpu_s / fgr.seconds,
+                        e2e::fmt_rate(fgr.synacks_per_cpu_s()).c_str());
+        }
     }
     e2e::kernel_synflood_result kr;
     if ((o.only == "" && o.kernel) || o.only == "kernel") {
@@ -403,10 +489,11 @@ int main(int argc, char** argv)
         // Both per second of CPU time (the kernel's cannot be had otherwise on
         // a shared machine); the wall-clock figure beside it.
         std::printf("RATIO Floodgate SYN-ACKs per lcore / kernel per core: %.1fx (%.2f Mpps / %.3f Mpps, per second of "
-                    "CPU time; wall clock %.2f Mpps with the lcore on a CPU %.0f%% of the time); load average now %s\n",
+                    "CPU time; wall clock %.2f Mpps with the %s on a CPU %.0f%% of the time); load average now %s\n",
                     fgr.synacks_per_cpu_s() / 1e6 / kr.mpps_per_core(), fgr.synacks_per_cpu_s() / 1e6,
-                    kr.mpps_per_core(), fgr.synacks_per_s() / 1e6, 100 * fgr.peer_cpu_s / fgr.seconds,
-                    e2e::load_average().c_str());
+                    kr.mpps_per_core(), fgr.synacks_per_s() / 1e6,
+                    one_lcore ? "responder (its share of the lcore it shares with the blaster)" : "lcore",
+                    100 * fgr.peer_cpu_s / fgr.seconds, e2e::load_average().c_str());
     }
     if (!o.b.json.empty()) {
         apps::json_object j;
@@ -414,6 +501,7 @@ int main(int argc, char** argv)
         j.add("hugepages", uint64_t(eal.hugepages));
         j.add("load_average", e2e::load_average());
         j.add("ports", std::string(apps::pair_kind_name(o.b.ports)));
+        j.add("lcores", uint64_t(one_lcore ? 1 : 2));
         if (floor.ok) {
             j.add("floor_replies_per_s", floor.replies_per_s());
         }

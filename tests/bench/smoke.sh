@@ -68,19 +68,21 @@ EOF
   log "$name: $n benchmarks, each with its result"
 }
 
-# e2e_args NAME: the short-run options of each end-to-end main.
+# e2e_args NAME: the short-run options of each end-to-end main, one run per line.
 e2e_args() {
   case $1 in
     bench-e2e-handshake) echo "--seconds 1" ;;
     bench-e2e-synflood) echo "--seconds 1" ;;
-    bench-e2e-memory) echo "--connections 20000" ;;
+    # The passive side alone (blaster clients), and both sides Floodgate with
+    # a hold time (the client's generator keeps its hold FIFO: counted).
+    bench-e2e-memory) printf '%s\n' "--connections 20000" "--connections 20000 --pair --hold-ms 3600000" ;;
     *) return 1 ;;
   esac
 }
 
-# check_e2e NAME TAG: the result lines and figures of one run ($T_DIR/TAG.log, .json).
+# check_e2e NAME TAG ARGS: the result lines and figures of one run ($T_DIR/TAG.log, .json).
 check_e2e() {
-  local name=$1 l="$T_DIR/$2.log" j="$T_DIR/$2.json" w="$1 ($2)"
+  local name=$1 l="$T_DIR/$2.log" j="$T_DIR/$2.json" w="$1 ($2: $3)"
   case $name in
     bench-e2e-handshake)
       expect_line "$l" '^RATIO Floodgate / kernel: [0-9.]+x' "$w"
@@ -126,27 +128,48 @@ check_e2e() {
       expect_line "$l" '^  responder +20000 connections .* per connection' "$w"
       expect_json "$j" connections 'v == 20000' "$w"
       expect_json "$j" bytes_per_connection 'v > 0' "$w"
+      # Every engine allocates connect()'s 8-byte user value per slot: counted.
+      expect_json "$j" user_bytes 'v >= 8 * 20000' "$w"
+      if grep -q -- '--pair' <<<"$3"; then
+        # The client honestly (issue 8): its user values, the active side's
+        # tables and the generator (pair rings; with --hold-ms its hold
+        # FIFO, 2 x 12 bytes per slot) are in its figure, which adds up.
+        expect_line "$l" '^  client +20000 connections .* user values [0-9.]+ B .* generator [0-9.]+ B = [0-9.]+ B per connection' "$w"
+        expect_json "$j" client_connections 'v == 20000' "$w"
+        expect_json "$j" client_user_bytes 'v >= 8 * 20000' "$w"
+        expect_json "$j" client_active_fixed_bytes 'v > 0' "$w"
+        expect_json "$j" client_generator_bytes 'v >= 2 * 12 * 20000' "$w"
+        /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+parts = sum(d[k] for k in ("pool_bytes", "table_bytes", "wheel_bytes", "xfer_bytes", "client_user_bytes",
+                           "client_active_fixed_bytes", "client_generator_bytes"))
+ok = parts == d["client_bytes"] and abs(d["client_bytes_per_connection"] * d["client_connections"] - parts) <= 1e-4 * parts
+ok = ok and d["client_bytes_per_connection"] > d["bytes_per_connection"]
+sys.exit(0 if ok else 1)' "$j" || fail "$w: the client's bytes per connection are not the sum of its parts"
+      fi
       ;;
   esac
 }
 
 run_e2e() {
-  local name=$1 exe=$2 args rc tag huge
-  args=$(e2e_args "$name") || fail "$name: new end-to-end benchmark: add its short-run options to tests/bench/smoke.sh"
-  for tag in machine no_huge; do
-    if [ "$tag" = no_huge ]; then
-      [ "$huge" = 1 ] || break # the first run was on ordinary pages already
-      export FG_NO_HUGE=1
-    fi
-    rc=0
-    # shellcheck disable=SC2086  # the options, word by word
-    timeout -k 10 100 "$exe" "${EAL[@]}" -- $args --json "$T_DIR/$tag.json" >"$T_DIR/$tag.log" 2>&1 || rc=$?
-    [ "$rc" = 0 ] || fail "$name ($tag): exit $rc (124: took over 100 s)"
-    huge=$(json_get "$T_DIR/$tag.json" hugepages) || fail "$name ($tag): no JSON output"
-    check_e2e "$name" "$tag"
-    log "$name ($tag: $([ "$huge" = 1 ] && echo hugepages || echo no hugepages)): $(grep -m1 -E '^(RATIO|RESULT)' "$T_DIR/$tag.log")"
-  done
-  unset FG_NO_HUGE
+  local name=$1 exe=$2 all args rc tag huge n=0
+  all=$(e2e_args "$name") || fail "$name: new end-to-end benchmark: add its short-run options to tests/bench/smoke.sh"
+  while IFS= read -r args; do
+    n=$((n + 1))
+    for tag in machine no_huge; do
+      if [ "$tag" = no_huge ]; then
+        [ "$huge" = 1 ] || break # the first run was on ordinary pages already
+        export FG_NO_HUGE=1
+      fi
+      rc=0
+      # shellcheck disable=SC2086  # the options, word by word
+      timeout -k 10 100 "$exe" "${EAL[@]}" -- $args --json "$T_DIR/$tag$n.json" >"$T_DIR/$tag$n.log" 2>&1 || rc=$?
+      [ "$rc" = 0 ] || fail "$name ($tag: $args): exit $rc (124: took over 100 s)"
+      huge=$(json_get "$T_DIR/$tag$n.json" hugepages) || fail "$name ($tag: $args): no JSON output"
+      check_e2e "$name" "$tag$n" "$args"
+      log "$name ($tag: $args; $([ "$huge" = 1 ] && echo hugepages || echo no hugepages)): $(grep -m1 -E '^(RATIO|RESULT)' "$T_DIR/$tag$n.log")"
+    done
+    unset FG_NO_HUGE
+  done <<<"$all"
 }
 
 case ${1:-} in
