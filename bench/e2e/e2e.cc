@@ -7,12 +7,16 @@
 #include <fstream>
 #include <sstream>
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_lcore.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 #include <rte_pause.h>
@@ -113,6 +117,73 @@ bool pin_this_thread(unsigned cpu)
 double now_s()
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+pid_t ksoftirqd_pid(unsigned cpu)
+{
+    const std::string want = "ksoftirqd/" + std::to_string(cpu);
+    DIR* d = opendir("/proc");
+    if (d == nullptr) {
+        return 0;
+    }
+    pid_t found = 0;
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+        std::ifstream f(std::string("/proc/") + e->d_name + "/comm");
+        std::string comm;
+        if (std::getline(f, comm) && comm == want) {
+            found = pid_t(std::atoi(e->d_name));
+            break;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+uint64_t schedstat_ns(pid_t tid)
+{
+    if (tid == 0) {
+        return 0;
+    }
+    std::ifstream f("/proc/" + std::to_string(tid) + "/schedstat");
+    uint64_t ns = 0;
+    f >> ns;
+    return ns;
+}
+
+std::vector<pid_t> lcore_tids(const std::vector<unsigned>& lcores)
+{
+    std::vector<pid_t> out(lcores.size(), 0);
+    DIR* d = opendir("/proc/self/task");
+    std::vector<std::pair<std::string, pid_t>> tasks;
+    if (d != nullptr) {
+        while (dirent* e = readdir(d)) {
+            if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+                continue;
+            }
+            std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/comm");
+            std::string comm;
+            std::getline(f, comm);
+            tasks.emplace_back(comm, pid_t(std::atoi(e->d_name)));
+        }
+        closedir(d);
+    }
+    for (std::size_t i = 0; i < lcores.size(); i++) {
+        if (lcores[i] == rte_get_main_lcore()) {
+            out[i] = getpid();
+            continue;
+        }
+        // DPDK 22.11 names them rte-worker-<id>; earlier releases lcore-worker-<id>.
+        const std::string id = std::to_string(lcores[i]);
+        for (const auto& [comm, tid] : tasks) {
+            if (comm == "rte-worker-" + id || comm == "lcore-worker-" + id) {
+                out[i] = tid;
+            }
+        }
+    }
+    return out;
 }
 
 std::string fmt_rate(double r)
@@ -378,6 +449,17 @@ void app_thread::start(core::stack& st, tcp::listener& l, app_close how)
     stop();
     _stop.store(false);
     _t = std::thread([this, &st, &l, how] { loop(st, l, how); });
+}
+
+double app_thread::cpu_s() const
+{
+    clockid_t id{};
+    if (!_t.joinable() || pthread_getcpuclockid(const_cast<std::thread&>(_t).native_handle(), &id) != 0) {
+        return 0;
+    }
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
 void app_thread::stop()

@@ -24,6 +24,8 @@
 //  * process memory (VmRSS/VmHWM), CPU pinning, load average, rate formatting.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -50,6 +52,12 @@ std::string load_average();                  // "/proc/loadavg"'s first three fi
 unsigned hugepages_2m_total();               // nr_hugepages
 bool pin_this_thread(unsigned cpu);
 double now_s();                              // steady clock, seconds
+// CPU time, for figures per CPU second on a machine shared with other work:
+pid_t ksoftirqd_pid(unsigned cpu);           // ksoftirqd/<cpu>'s pid, 0 if not found
+uint64_t schedstat_ns(pid_t tid);            // ns a task (process or thread) has run: /proc/<tid>/schedstat; 0 if unknown
+// The thread ids of EAL lcores: the main lcore is the main thread (getpid()),
+// the others are DPDK's worker threads ("rte-worker-<id>" in 22.11). 0 for one not found.
+std::vector<pid_t> lcore_tids(const std::vector<unsigned>& lcores);
 std::string fmt_rate(double per_s);          // 1.23M, 45.6k
 
 // ---- raw ports ----
@@ -206,6 +214,8 @@ public:
     void start(core::stack& st, tcp::listener& l, app_close how);
     // Stops and joins the thread (idempotent).
     void stop();
+    // CPU time the thread has had so far (0 when not running).
+    double cpu_s() const;
     const app_stats& stats() const { return _stats; }
 
 private:

@@ -38,12 +38,20 @@
 // same request and response bytes between a kernel epoll client on lcore 0's CPU
 // and an epoll server on lcore 1's (http_kernel.hh). Reported: complete 2xx
 // responses per second on each side.
-// Printed last: the ratio Floodgate / kernel, with the load average.
+// Printed last: the ratio Floodgate / kernel, with the load average; and
+// the same per second of CPU time on both sides -- the lcore threads' (they
+// poll: their idle spins count; (a2) the application thread's too) against
+// the kernel client and server threads' and ksoftirqd's on their CPUs --
+// which a machine shared with other work skews far less: two polling lcores
+// that pass every handshake back and forth stall whenever either is
+// descheduled, blocking kernel threads lose less.
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -121,6 +129,13 @@ struct fg_result {
     double drain_s = 0;               // how long the in-flight handshakes took to finish
     e2e::reconciliation rec;
     e2e::app_counts app;              // (a2): what the application thread did
+    // CPU time over the run proper (until the generator stops): the lcore
+    // threads that ran the two stacks (they poll: idle spins count) and (a2)
+    // the application thread. 0 when unknown.
+    double lcore_cpu_s = 0;
+    double app_cpu_s = 0;
+    double cpu_s() const { return lcore_cpu_s + app_cpu_s; }
+    double per_cpu_s() const { return cpu_s() > 0 ? double(established) / cpu_s() : 0; }
     uint64_t accept_overflows = 0;    // third ACKs ignored: the accept ring was full
 };
 
@@ -212,9 +227,29 @@ fg_result run_floodgate(apps::runtime& rt, const options& o, accept_path path, h
     // Draining: no new connections; wait for every handshake in flight, the
     // client's RSTs and (a2) the application thread's queue to be done.
     ro.drain_s = o.drain_s;
+    // The lcore threads' CPU time: read now (they wait for work, idle) and
+    // when the generator stops.
+    std::vector<unsigned> used = {st->lc(0).lcore_id};
+    if (resp->lc(0).lcore_id != used[0]) {
+        used.push_back(resp->lc(0).lcore_id);
+    }
+    const std::vector<pid_t> tids = e2e::lcore_tids(used);
+    auto lcores_ns = [&] {
+        uint64_t ns = 0;
+        for (pid_t t : tids) {
+            ns += e2e::schedstat_ns(t);
+        }
+        return ns;
+    };
+    const bool tids_known = std::find(tids.begin(), tids.end(), pid_t(0)) == tids.end();
+    const uint64_t cpu0 = lcores_ns();
+    const double app0 = at.cpu_s();
     ro.drain_begin = [&] {
         r.established_at_stop = st->tcp_total(tcp::ctr::established);
         st->stop_generator();
+        // Both or nothing: a figure per CPU second needs every thread's time.
+        r.lcore_cpu_s = tids_known ? double(lcores_ns() - cpu0) * 1e-9 : 0;
+        r.app_cpu_s = tids_known && app ? at.cpu_s() - app0 : 0;
     };
     // In flight: connections on either side, and frames one side sent that the
     // other has not received yet (still in the port pair's rings: a loaded
@@ -304,7 +339,22 @@ struct kernel_result {
     uint64_t failures = 0;    // socket()/connect() failed
     std::vector<double> acc_per_s;
     double median_acc = 0;
+    double cpu_s = 0;         // the client and server threads' CPU time + ksoftirqd on their CPUs
+    double threads_cpu_s = 0;
+    double ksoftirqd_cpu_s = 0;
+    double per_cpu_s() const { return cpu_s > 0 ? double(accepted) / cpu_s : 0; }
 };
+
+double thread_clock_s(std::thread& t)
+{
+    clockid_t id{};
+    if (pthread_getcpuclockid(t.native_handle(), &id) != 0) {
+        return 0;
+    }
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
 
 void set_linger0(int fd)
 {
@@ -393,6 +443,21 @@ kernel_result run_kernel(const options& o, unsigned client_cpu, unsigned server_
         close(ep);
         // Sockets still connecting are closed with the process (few thousand).
     });
+    // CPU time: both threads, and ksoftirqd on their CPUs (softirq work
+    // that left the threads' context: loopback runs most of it in the sender's).
+    std::vector<pid_t> ksoft = {e2e::ksoftirqd_pid(client_cpu)};
+    if (server_cpu != client_cpu) {
+        ksoft.push_back(e2e::ksoftirqd_pid(server_cpu));
+    }
+    auto ksoft_ns = [&] {
+        uint64_t ns = 0;
+        for (pid_t p : ksoft) {
+            ns += e2e::schedstat_ns(p);
+        }
+        return ns;
+    };
+    const double thr0 = thread_clock_s(client) + thread_clock_s(server);
+    const uint64_t ks0 = ksoft_ns();
     const double t0 = e2e::now_s();
     uint64_t last = 0;
     for (double next = 1; next <= o.b.seconds + 1e-9; next += 1) {
@@ -407,6 +472,9 @@ kernel_result run_kernel(const options& o, unsigned client_cpu, unsigned server_
         std::fflush(stdout);
         last = a;
     }
+    r.threads_cpu_s = thread_clock_s(client) + thread_clock_s(server) - thr0;
+    r.ksoftirqd_cpu_s = double(ksoft_ns() - ks0) * 1e-9;
+    r.cpu_s = r.threads_cpu_s + r.ksoftirqd_cpu_s;
     stop.store(true);
     r.elapsed = e2e::now_s() - t0;
     r.accepted = accepted.load();
@@ -551,7 +619,8 @@ int main(int argc, char** argv)
         std::printf("HTTP: GET / and a 200 response with %lu body bytes per connection, closed with RST after it\n",
                     (unsigned long)o.http_bytes);
     }
-    auto print_fg = [](const fg_result& r) {
+    const double n_lcores = one_lcore ? 1 : 2;
+    auto print_fg = [&](const fg_result& r) {
         std::printf("    established %lu in %.2f s = %s/s (steady median %s/s), attempted %lu, timed out %lu, "
                     "SYN retransmits %lu, responder SYN-ACKs %s/s, cookies accepted %lu, tx refused %lu; drained in "
                     "%.1f s\n",
@@ -559,6 +628,16 @@ int main(int argc, char** argv)
                     e2e::fmt_rate(r.median_est).c_str(), (unsigned long)r.attempted, (unsigned long)r.timeouts,
                     (unsigned long)r.syn_retransmits, e2e::fmt_rate(double(r.synacks) / r.elapsed).c_str(),
                     (unsigned long)r.cookies_ok, (unsigned long)r.tx_dropped, r.drain_s);
+        if (r.cpu_s() > 0) {
+            char app_part[64] = "";
+            if (r.app_cpu_s > 0) {
+                std::snprintf(app_part, sizeof(app_part), ", the application thread %.2f s", r.app_cpu_s);
+            }
+            std::printf("    CPU: the lcore thread(s) ran %.2f s%s of the %.2f s (lcores on %.0f%% of %s): %s handshakes "
+                        "per CPU second\n",
+                        r.lcore_cpu_s, app_part, r.elapsed, 100 * r.lcore_cpu_s / r.elapsed / n_lcores,
+                        n_lcores == 1 ? "a CPU" : "two CPUs", e2e::fmt_rate(r.per_cpu_s()).c_str());
+        }
     };
     if (o.only != "kernel" && o.hold_path) {
         std::printf("(a) Floodgate: %s, %s, cookies always, close rst, "
@@ -640,6 +719,10 @@ int main(int argc, char** argv)
                     (unsigned long)k.accepted, k.elapsed, e2e::fmt_rate(double(k.accepted) / k.elapsed).c_str(),
                     e2e::fmt_rate(k.median_acc).c_str(), (unsigned long)k.connected, (unsigned long)k.reset_first,
                     (unsigned long)k.failures);
+        std::printf("    CPU: the client and server threads ran %.2f s, ksoftirqd %.2f s, of the %.2f s (%.0f%% of %s): "
+                    "%s handshakes per CPU second\n",
+                    k.threads_cpu_s, k.ksoftirqd_cpu_s, k.elapsed, 100 * k.cpu_s / k.elapsed / n_lcores,
+                    n_lcores == 1 ? "a CPU" : "two CPUs", e2e::fmt_rate(k.per_cpu_s()).c_str());
     }
     const double fg_rate = f.ok ? double(f.established) / f.elapsed : 0;
     const double fq_rate = fq.ok ? double(fq.established) / fq.elapsed : 0;
@@ -659,6 +742,22 @@ int main(int argc, char** argv)
     if (fq.ok && k.ok && k_rate > 0) {
         std::printf("RATIO Floodgate with an application thread / kernel: %.1fx (whole runs), %s\n", fq_rate / k_rate,
                     medians(fq).c_str());
+    }
+    // Per second of CPU time on both sides: on a machine shared with other
+    // work the two sides do not get the same CPU share (two polling lcores
+    // that hand each handshake back and forth stall whenever either is
+    // descheduled; blocking kernel threads lose less). Floodgate's polling
+    // counts its idle spins; the kernel's threads sleep when idle.
+    const double k_cpu = k.ok ? k.per_cpu_s() : 0;
+    if (f.ok && k_cpu > 0 && f.per_cpu_s() > 0) {
+        std::printf("RATIO Floodgate / kernel per CPU second: %.1fx (%s / %s handshakes per CPU second: the lcores' "
+                    "CPU time vs the kernel threads' and ksoftirqd's)\n",
+                    f.per_cpu_s() / k_cpu, e2e::fmt_rate(f.per_cpu_s()).c_str(), e2e::fmt_rate(k_cpu).c_str());
+    }
+    if (fq.ok && k_cpu > 0 && fq.per_cpu_s() > 0) {
+        std::printf("RATIO Floodgate with an application thread / kernel per CPU second: %.1fx (%s / %s; the "
+                    "application thread's CPU time counted)\n",
+                    fq.per_cpu_s() / k_cpu, e2e::fmt_rate(fq.per_cpu_s()).c_str(), e2e::fmt_rate(k_cpu).c_str());
     }
     // Unexplained differences between the two ends are bugs: exit 3.
     int status = 0;
@@ -699,6 +798,22 @@ int main(int argc, char** argv)
         if (k.ok) {
             j.add("kernel_accepted_per_s", k_rate);
             j.add("kernel_accepted_per_s_median", k.median_acc);
+            j.add("kernel_cpu_s", k.cpu_s);
+            j.add("kernel_per_cpu_s", k_cpu);
+        }
+        if (f.ok) {
+            j.add("fg_cpu_s", f.cpu_s());
+            j.add("fg_per_cpu_s", f.per_cpu_s());
+            if (k_cpu > 0) {
+                j.add("ratio_cpu", f.per_cpu_s() / k_cpu);
+            }
+        }
+        if (fq.ok) {
+            j.add("fg_app_cpu_s", fq.cpu_s());
+            j.add("fg_app_per_cpu_s", fq.per_cpu_s());
+            if (k_cpu > 0) {
+                j.add("ratio_app_cpu", fq.per_cpu_s() / k_cpu);
+            }
         }
         if (f.ok && k.ok && k_rate > 0) {
             j.add("ratio", fg_rate / k_rate);

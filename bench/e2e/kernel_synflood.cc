@@ -145,42 +145,6 @@ uint64_t read_tcpext(const char* name)
     return 0;
 }
 
-// ksoftirqd/<cpu>'s pid, 0 if not found.
-pid_t ksoftirqd_pid(unsigned cpu)
-{
-    const std::string want = "ksoftirqd/" + std::to_string(cpu);
-    DIR* d = opendir("/proc");
-    if (d == nullptr) {
-        return 0;
-    }
-    pid_t found = 0;
-    while (dirent* e = readdir(d)) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
-            continue;
-        }
-        std::ifstream f(std::string("/proc/") + e->d_name + "/comm");
-        std::string comm;
-        if (std::getline(f, comm) && comm == want) {
-            found = pid_t(std::atoi(e->d_name));
-            break;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-// Nanoseconds pid has run (/proc/<pid>/schedstat, first field); 0 if unknown.
-uint64_t schedstat_ns(pid_t pid)
-{
-    if (pid == 0) {
-        return 0;
-    }
-    std::ifstream f("/proc/" + std::to_string(pid) + "/schedstat");
-    uint64_t ns = 0;
-    f >> ns;
-    return ns;
-}
-
 double clock_s(clockid_t id)
 {
     timespec ts{};

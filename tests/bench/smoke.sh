@@ -91,6 +91,14 @@ check_e2e() {
       expect_json "$j" fg_app_established_per_s 'v > 0' "$w"
       expect_json "$j" kernel_accepted_per_s 'v > 0' "$w"
       expect_json "$j" ratio 'v > 0' "$w"
+      # Per CPU second on both sides (the lcore threads' time, the kernel
+      # threads' and ksoftirqd's): what a shared machine cannot skew.
+      expect_line "$l" '^RATIO Floodgate / kernel per CPU second: [0-9.]+x' "$w"
+      expect_line "$l" '^RATIO Floodgate with an application thread / kernel per CPU second: [0-9.]+x' "$w"
+      expect_json "$j" fg_cpu_s 'v > 0' "$w"
+      expect_json "$j" kernel_cpu_s 'v > 0' "$w"
+      expect_json "$j" ratio_cpu 'v > 0' "$w"
+      expect_json "$j" ratio_app_cpu 'v > 0' "$w"
       # Both ends reconcile: on the lcore exactly (a ring pair loses nothing);
       # through the accept ring exactly, or short by what the counters account
       # for (a full accept ring drops third ACKs, as Linux does). An unexplained
