@@ -11,6 +11,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_ring.h>
 
 #include "base/log.hh"
@@ -50,16 +51,36 @@ rte_mempool* mbuf_pool(int socket, uint32_t n_mbufs, std::string& error)
         return g_pools[socket];
     }
     const std::string name = "fg_mbuf_s" + std::to_string(socket);
-    rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), n_mbufs, mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                              socket);
-    if (mp == nullptr) {
-        // Fall back to any socket (e.g. --no-huge gives memory on socket 0 only).
-        mp = rte_pktmbuf_pool_create(name.c_str(), n_mbufs, mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     SOCKET_ID_ANY);
+    // A LIFO pool unless the user chose one (EAL --mbuf-pool-ops-name): an
+    // mbuf freed on one lcore comes back to the next allocation while still
+    // in cache, where DPDK's default FIFO ring hands out the one freed a
+    // whole pool ago (65 k mbufs, 140 MB: cold on every SYN and RST the
+    // client allocates). bench-e2e-handshake measured both (see README).
+    const char* ops = rte_mbuf_user_mempool_ops();
+    if (ops == nullptr) {
+        ops = mbuf_pool_default_ops;
+        bool have = false;
+        for (uint32_t i = 0; i < rte_mempool_ops_table.num_ops; i++) {
+            have = have || std::strcmp(rte_mempool_ops_table.ops[i].name, ops) == 0;
+        }
+        if (!have) {
+            // Its driver is not loaded (a static build without
+            // librte_mempool_stack): DPDK's own default.
+            ops = rte_mbuf_best_mempool_ops();
+            FG_LOG(WARNING, "mempool ops \"%s\" not available: using \"%s\"", mbuf_pool_default_ops, ops);
+        }
+    }
+    rte_mempool* mp = nullptr;
+    for (int sock : {socket, int(SOCKET_ID_ANY)}) { // --no-huge gives memory on socket 0 only
+        mp = rte_pktmbuf_pool_create_by_ops(name.c_str(), n_mbufs, mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, sock,
+                                            ops);
+        if (mp != nullptr) {
+            break;
+        }
     }
     if (mp == nullptr) {
-        error = "cannot create mbuf pool of " + std::to_string(n_mbufs) + " mbufs: " + rte_strerror(rte_errno) +
-                " (give EAL more memory with -m, or reserve hugepages)";
+        error = "cannot create mbuf pool of " + std::to_string(n_mbufs) + " mbufs (ops " + ops +
+                "): " + rte_strerror(rte_errno) + " (give EAL more memory with -m, or reserve hugepages)";
         return nullptr;
     }
     g_pools[socket] = mp;

@@ -50,6 +50,8 @@ struct port_info {
 
 // Shared mbuf pool of `socket` (created on first use). Returns nullptr and sets
 // `error` on failure. `n_mbufs` only matters on first use.
+// The mempool driver mbuf_pool() uses unless EAL's --mbuf-pool-ops-name names one.
+inline constexpr const char* mbuf_pool_default_ops = "stack";
 rte_mempool* mbuf_pool(int socket, uint32_t n_mbufs, std::string& error);
 
 // Configures and starts `port_id` with cfg.n_queues queue pairs; programs RSS

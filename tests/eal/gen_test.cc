@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <rte_lcore.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 
 #include "core/stack.hh"
 #include "harness.hh"
@@ -207,6 +209,35 @@ TEST(EalGen, FullTupleSpaceIsNoPortAtOnce)
     p.client->stop_generator();
     ASSERT_TRUE(p.step_until([&] { return p.client->generator_done(); }));
     EXPECT_EQ(p.client->gen_total(gen::ctr::hold_ended), 32u);
+}
+
+} // namespace
+} // namespace fg::eal_test
+
+namespace fg::eal_test {
+namespace {
+
+// The shared mbuf pool is LIFO (drivers-glue: mbuf_pool_default_ops) unless
+// EAL's --mbuf-pool-ops-name chose another: an mbuf freed comes back first,
+// still in cache. Through the pool itself (no per-lcore cache): put one
+// back, get one -- the same mbuf; DPDK's default FIFO ring would hand out the
+// oldest free one instead.
+TEST(EalPool, MbufPoolIsLifoUnlessTheUserChoseOne)
+{
+    std::string err;
+    rte_mempool* mp = glue::mbuf_pool(0, 65535, err); // the size glue::port_start() asks for, if first
+    ASSERT_NE(mp, nullptr) << err;
+    ASSERT_EQ(rte_mbuf_user_mempool_ops(), nullptr) << "this test runs without --mbuf-pool-ops-name";
+    EXPECT_STREQ(rte_mempool_get_ops(mp->ops_index)->name, glue::mbuf_pool_default_ops);
+    ASSERT_GT(rte_mempool_avail_count(mp), 8u);
+    void* a[4];
+    ASSERT_EQ(rte_mempool_generic_get(mp, a, 4, nullptr), 0);
+    rte_mempool_generic_put(mp, &a[2], 1, nullptr);
+    void* b = nullptr;
+    ASSERT_EQ(rte_mempool_generic_get(mp, &b, 1, nullptr), 0);
+    EXPECT_EQ(b, a[2]) << "the pool handed out another mbuf than the one just freed (FIFO)";
+    a[2] = b;
+    rte_mempool_generic_put(mp, a, 4, nullptr);
 }
 
 } // namespace
