@@ -155,6 +155,11 @@ std::vector<option> common_option_rows(common_options& o)
                  [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 1e9, o.duration_s, e); }});
     r.push_back({"stats-interval", true, "SECONDS  period of the stats line; 0: none; default 1",
                  [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 3600, o.stats_interval_s, e); }});
+    r.push_back({"drain", true, "SECONDS  at stop, wait this long at most for connections to finish closing and "
+                                "TIME-WAIT to expire (what is left is dropped at exit); default 3",
+                 [&o](std::string_view v, std::string& e) { return parse_double(v, 0, 3600, o.drain_s, e); }});
+    r.push_back(u64_option("time-wait-ms", "MS  TIME-WAIT length of the connections we close first; default 60000", 1,
+                           3600000, [&o](uint64_t x) { o.time_wait_ms = uint32_t(x); }));
     r.push_back({"json", true, "FILE  write the final counters as one JSON object", [&o](std::string_view v, std::string&) {
                      o.json_path = std::string(v);
                      return true;

@@ -36,6 +36,8 @@ struct common_options {
     uint16_t mtu = 1500;
     double duration_s = 0;           // 0: until SIGINT/SIGTERM
     double stats_interval_s = 1;     // per-second stats line; 0: none
+    double drain_s = 3;              // at stop: wait this long at most for closing connections and TIME-WAIT
+    uint32_t time_wait_ms = 0;       // TIME-WAIT length of the connections we close first; 0: the stack's (60000)
     std::string json_path;           // final counters as one JSON object
     std::vector<uint32_t> resolve;   // neighbours to resolve by ARP (reported in the JSON)
     std::string pcap_path;           // --pcap: pcapng capture of what the lcores receive and send

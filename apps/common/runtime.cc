@@ -407,11 +407,24 @@ tcp::listener* runtime::listen(core::stack& st, uint32_t addr, uint16_t port, co
     }
     tcp::listener* p = l.release();
     core::stack* s = &st;
-    _undo.push_back([s, p] {
-        s->unlisten(*p);
+    _listening.emplace_back(s, p);
+    _undo.push_back([this, s, p] {
+        auto it = std::find(_listening.begin(), _listening.end(), std::make_pair(s, p));
+        if (it != _listening.end()) {
+            s->unlisten(*p);
+            _listening.erase(it);
+        }
         delete p;
     });
     return p;
+}
+
+void runtime::stop_listening()
+{
+    for (auto& [s, p] : _listening) {
+        s->unlisten(*p);
+    }
+    _listening.clear();
 }
 
 void runtime::publish(core::stack& st, core::counter_source extra)
@@ -516,6 +529,9 @@ void apply_common(core::stack_config& sc, const common_options& co)
     sc.static_arp = co.static_arp;
     sc.mtu = co.mtu;
     sc.resolve = co.resolve;
+    if (co.time_wait_ms != 0) {
+        sc.active.time_wait_ms = co.time_wait_ms;
+    }
 }
 
 } // namespace fg::apps

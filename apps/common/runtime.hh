@@ -133,6 +133,10 @@ public:
     // listen() on a stack of this runtime; unlisten and freed at teardown.
     tcp::listener* listen(core::stack& st, uint32_t addr, uint16_t port, const tcp::listen_options& o,
                           std::string& error);
+    // Unlistens every listener now (a server's draining: new SYNs meet a
+    // closed port); they are freed at teardown. Idempotent; from run()'s
+    // stats thread (run_options::drain_begin) or the caller, not both at once.
+    void stop_listening();
     // Publishes a stack's counters to rte_telemetry (core::telemetry_register);
     // withdrawn at teardown, before the stack goes.
     void publish(core::stack& st, core::counter_source extra);
@@ -166,6 +170,7 @@ private:
 
     glue::eal_result _eal;
     std::vector<core::stack*> _stacks;
+    std::vector<std::pair<core::stack*, tcp::listener*>> _listening; // listen() minus stop_listening()
     core::capture* _capture = nullptr;
     bool _owns_eal = false;
     struct launch_state; // what launch() started: jobs the lcores read until halt()

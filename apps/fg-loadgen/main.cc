@@ -31,7 +31,6 @@
 // pass, or a second signal comes; the last line says which. Exit status: 0, 1 (start-up error), 2 (bad options),
 // 3 (--max-error-rate exceeded: the summary says by what).
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -39,6 +38,7 @@
 
 #include <rte_lcore.h>
 
+#include "common/drain.hh"
 #include "common/options.hh"
 #include "common/runtime.hh"
 #include "core/telemetry.hh"
@@ -59,7 +59,6 @@ struct loadgen_options {
     tcp::syncookie_mode responder_cookies = tcp::syncookie_mode::always;
     uint32_t capacity = 1u << 20;
     apps::pair_kind responder_ports = apps::pair_kind::ring;
-    double drain_s = 3;
     double max_error_rate = 1;
     bool max_error_rate_set = false;
     bool http = false;
@@ -172,16 +171,12 @@ int main(int argc, char** argv)
                     }});
     rows.push_back(apps::u64_option("syn-retries", "N  SYN retransmissions before timed_out (Linux tcp_syn_retries); default 6", 0, 20, [&](uint64_t x) { lo.active.syn_retries = uint8_t(x); }));
     rows.push_back(apps::u64_option("syn-linear-timeouts", "N  the first N SYN retransmissions keep the initial RTO, and N more are allowed (Linux 6.5+ tcp_syn_linear_timeouts, 4 there); default 0: classic backoff", 0, 10, [&](uint64_t x) { lo.active.syn_linear_timeouts = uint8_t(x); }));
-    rows.push_back(apps::u64_option("time-wait-ms", "MS  TIME-WAIT length; default 60000", 0, 3600000, [&](uint64_t x) { lo.active.time_wait_ms = uint32_t(x); }));
     rows.push_back({"tw-reuse", false, "reuse TIME-WAIT 4-tuples when timestamps allow (Linux tcp_tw_reuse=1)",
                     [&](std::string_view, std::string&) {
                         lo.active.tw_reuse = true;
                         return true;
                     }});
     rows.push_back(apps::u64_option("max-conns", "N  connections per lcore (pool and table); default 1048576", 1024, 1u << 27, [&](uint64_t x) { lo.capacity = uint32_t(x); }));
-    rows.push_back({"drain", true, "SECONDS  at the end, wait this long at most for connections to finish closing and "
-                                   "TIME-WAIT to expire (what is left is dropped at exit); default 3",
-                    [&](std::string_view v, std::string& e) { return apps::parse_double(v, 0, 3600, lo.drain_s, e); }});
     rows.push_back({"max-error-rate", true,
                     "FRACTION  exit 3 if (refused + timed out + unreachable + no port) / tried exceeds it",
                     [&](std::string_view v, std::string& e) {
@@ -246,9 +241,9 @@ int main(int argc, char** argv)
 
     core::stack_config cc;
     cc.name = "client";
-    apps::apply_common(cc, co);
-    cc.tcp.capacity = lo.capacity;
     cc.active = lo.active;
+    apps::apply_common(cc, co); // --time-wait-ms
+    cc.tcp.capacity = lo.capacity;
     cc.gen = lo.gen;
     for (const auto& t : lo.targets) {
         cc.gen.targets.push_back(make_tuple4(0, 0, t.first, t.second));
@@ -425,61 +420,17 @@ int main(int argc, char** argv)
         last_t = t;
     };
     ro.finished = [&] { return lo.gen.total != 0 && st->generator_done(); };
-    // Draining: no new connections, held ones closed with FIN; done when
-    // nothing is left -- TIME-WAIT included: its 4-tuples stay quarantined
-    // only while we run -- or after --drain seconds, or at a second signal.
-    ro.drain_s = lo.drain_s;
-    ro.drain_begin = [&] { st->stop_generator(); };
-    ro.drained = [&] { return st->conns_in_use() == 0; };
-    apps::drain_end drain_how = apps::drain_end::done;
-    double drain_took = 0;
-    uint64_t drain_closing = 0;
-    uint64_t drain_tw = 0;
-    ro.drain_line = [&](double t, apps::drain_end e) {
-        const std::array<uint64_t, tcp::n_states> n = st->state_counts();
-        const uint64_t tw = n[unsigned(tcp::state::time_wait)];
-        uint64_t closing = 0;
-        std::string states;
-        for (unsigned i = 0; i < tcp::n_states; i++) {
-            if (tcp::state(i) != tcp::state::time_wait && n[i] != 0) {
-                closing += n[i];
-                states += (states.empty() ? " (" : ", ") + std::string(tcp::state_name(tcp::state(i))) + " " +
-                          std::to_string(n[i]);
-            }
-        }
-        if (!states.empty()) {
-            states += ")";
-        }
-        char b[512];
-        std::snprintf(b, sizeof(b), "[fg-loadgen draining %5.1fs] %lu connection(s) still closing%s, %lu in TIME-WAIT",
-                      t, (unsigned long)closing, states.c_str(), (unsigned long)tw);
-        std::string line = b;
-        if (resp != nullptr) {
-            line += " | responder " + std::to_string(resp->conns_in_use()) + " open";
-        }
-        if (e != apps::drain_end::draining) {
-            drain_how = e;
-            drain_took = t;
-            drain_closing = closing;
-            drain_tw = tw;
-        }
-        const std::string left = std::to_string(closing + tw) + " connection(s) dropped at exit";
-        switch (e) {
-        case apps::drain_end::draining:
-            break;
-        case apps::drain_end::done:
-            line += ": drained";
-            break;
-        case apps::drain_end::timeout:
-            std::snprintf(b, sizeof(b), ": --drain %g s passed, ", lo.drain_s);
-            line += b + left;
-            break;
-        case apps::drain_end::signal:
-            line += ": ended by a second signal, " + left;
-            break;
-        }
-        return line;
-    };
+    // Draining (common/drain.hh): no new connections, held ones closed with
+    // FIN; every connection of ours counts until it is gone, TIME-WAIT included.
+    apps::drain_result drained;
+    apps::drain_config dc;
+    dc.app = "fg-loadgen";
+    dc.drain_s = co.drain_s;
+    dc.begin = [&] { st->stop_generator(); };
+    if (resp != nullptr) {
+        dc.extra = [&] { return " | responder " + std::to_string(resp->conns_in_use()) + " open"; };
+    }
+    apps::set_drain(ro, *st, dc, drained);
     const double elapsed = rt->run(ro);
 
     const core::counter_set total = st->counters();
@@ -550,12 +501,7 @@ int main(int argc, char** argv)
         j.add("established_per_s", per_s);
         j.add("connections_in_use", st->conns_in_use());
         j.add("time_wait_held", time_wait_held(total));
-        apps::json_object dr;
-        dr.add("s", drain_took);
-        dr.add("end", std::string(apps::drain_end_name(drain_how)));
-        dr.add("closing_left", drain_closing);
-        dr.add("time_wait_left", drain_tw);
-        j.add_raw("drain", dr.str());
+        apps::add_drain(j, drained);
         if (lo.http) {
             for (unsigned i = 0; i < http::n_client_counters; i++) {
                 j.add(http::client_counter_name(http::client_ctr(i)), hcn.v[i]);

@@ -3,7 +3,7 @@
 //
 //   fg-server [EAL options] -- --ip 198.18.0.2/24 --listen 80,443 [--backlog N]
 //       [--syn-backlog N] [--syncookies auto|always|never] [--on-accept close|rst|hold]
-//       [--app-threads N] [--http-body FILE | --http-bytes N] [--duration S] [--json FILE]
+//       [--app-threads N] [--http-body FILE | --http-bytes N] [--duration S] [--drain S] [--json FILE]
 //
 // With --http-body FILE (or --http-bytes N of generated text) the listeners
 // serve HTTP/1.1 on the lcores themselves (lib/http's server, no application
@@ -27,6 +27,7 @@
 
 #include <rte_pause.h>
 
+#include "common/drain.hh"
 #include "common/options.hh"
 #include "common/runtime.hh"
 #include "core/telemetry.hh"
@@ -330,6 +331,15 @@ int main(int argc, char** argv)
         last_sample = now;
         last_t = t;
     };
+    // Draining (common/drain.hh): listeners closed, connections already
+    // closing finish and TIME-WAIT expires; open ones are shown, not waited for.
+    apps::drain_result drained;
+    apps::drain_config dc;
+    dc.app = "fg-server";
+    dc.drain_s = co.drain_s;
+    dc.wait_open = false;
+    dc.begin = [&] { rt->stop_listening(); };
+    apps::set_drain(ro, *st, dc, drained);
     const double elapsed = rt->run(ro);
     app.join();
 
@@ -379,6 +389,7 @@ int main(int argc, char** argv)
         j.add("connections_in_use", st->conns_in_use());
         apps::add_resolved(j, *st, co.resolve);
         rt->add_capture(j);
+        apps::add_drain(j, drained);
         j.add_raw("series", series.str());
         if (!j.write(co.json_path, err)) {
             std::fprintf(stderr, "fg-server: %s\n", err.c_str());

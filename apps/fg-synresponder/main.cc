@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "common/drain.hh"
 #include "common/options.hh"
 #include "common/runtime.hh"
 #include "core/telemetry.hh"
@@ -204,6 +205,15 @@ int main(int argc, char** argv)
         last_sample = now;
         last_t = t;
     };
+    // Draining (common/drain.hh): listeners closed, connections already
+    // closing finish and TIME-WAIT expires; open ones are shown, not waited for.
+    apps::drain_result drained;
+    apps::drain_config dc;
+    dc.app = "fg-synresponder";
+    dc.drain_s = co.drain_s;
+    dc.wait_open = false;
+    dc.begin = [&] { rt->stop_listening(); };
+    apps::set_drain(ro, *st, dc, drained);
     const double elapsed = rt->run(ro);
 
     const core::counter_set total = st->counters();
@@ -243,6 +253,7 @@ int main(int argc, char** argv)
         j.add_raw("drops_by_place", dj.str());
         apps::add_resolved(j, *st, co.resolve);
         rt->add_capture(j);
+        apps::add_drain(j, drained);
         j.add_raw("series", series.str());
         if (!j.write(co.json_path, err)) {
             std::fprintf(stderr, "fg-synresponder: %s\n", err.c_str());
