@@ -34,6 +34,7 @@ from scapy.layers.inet import TCPerror
 conf.verb = 0
 
 WAIT = 0.5  # s: a reaction, if any, comes within this (both answer in well under 1 ms)
+SETTLE = 10  # s: longest wait for Floodgate's counters to show a case was handled (a loaded machine)
 
 
 def flags_of(p):
@@ -319,7 +320,7 @@ def handshake(t, sport):
     """SYN, SYN-ACK, ACK from sport; returns {'snd': our next seq, 'rcv': theirs} or None."""
     t.new_packets()
     t.send([syn(t, sport, seq=5000)])
-    deadline = time.time() + 3
+    deadline = time.time() + SETTLE
     sa = None
     while time.time() < deadline and sa is None:
         time.sleep(0.05)
@@ -336,7 +337,7 @@ def handshake(t, sport):
 
 
 def run_case(t, case, sport):
-    name, build, needs_est, _, _ = case
+    name, build, needs_est, want, _ = case
     ctx = {}
     if needs_est:
         ctx = handshake(t, sport)
@@ -345,6 +346,17 @@ def run_case(t, case, sport):
     before = t.telemetry.stats() if t.telemetry else {}
     t.new_packets()
     t.send(build(t, sport, ctx))
+    if t.telemetry and want:
+        # Floodgate's lcore shares two CPUs with everything else on this
+        # machine and may not run for a while: wait until the case's counters
+        # have moved (at most SETTLE s), then WAIT more for a reply, so a
+        # late frame is not taken for the next case's.
+        deadline = time.time() + SETTLE
+        while time.time() < deadline:
+            time.sleep(0.05)
+            now = t.telemetry.stats()
+            if all((now.get(k, 0) - before.get(k, 0)) >= (1 if v is None else v) for k, v in want.items()):
+                break
     time.sleep(WAIT)
     r = reaction(t, sport, t.new_packets())
     delta = {}
