@@ -17,8 +17,8 @@
 // on one lcore interleave (stack::run_shared_lcore), so a load generator and
 // its responder fit on one core -- prints a stats line every interval and
 // takes a series sample every second from a plain (unpinned) thread, stops
-// on a signal, after the duration or when `finished`/`done` says so, drains,
-// and waits for every lcore. launch()/halt() do the same without blocking,
+// on a signal, after the duration or when `finished`/`done` says so, drains
+// (the apps' draining line: common/drain.hh), and waits for every lcore. launch()/halt() do the same without blocking,
 // for tests.
 #pragma once
 
