@@ -3,10 +3,21 @@
 # build-test/, runs every suite (unit, eal, integration). Integration tests need
 # root, /dev/net/tun and network namespaces; when CI=true any skipped test is a
 # failure. The last line is "N passed, N failed".
+#
+# Two more phases, on by default in CI (.ci/run sets them), off otherwise so a
+# developer's run before landing stays short. Both use one second build,
+# clang with ASan + UBSan and libFuzzer's coverage (build-fuzz/,
+# FG_FUZZ_BUILDDIR):
+#   FG_SANITIZE=1         unit + eal suites again under ASan + UBSan, any
+#                         report fails the test
+#   FG_FUZZ_SECONDS=N     every libFuzzer target for N seconds, see
+#                         tests/fuzz/run.sh
+# Each of their tests / targets counts as one test in the final line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps || { echo "tests: dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 builddir=${FG_BUILDDIR:-build-test}
+t_start=$(date +%s)
 if [ ! -f "$builddir/build.ninja" ]; then
   meson setup "$builddir" -Dtests=true -Dbench=true || { echo "0 passed, 1 failed"; exit 1; }
 fi
@@ -29,5 +40,83 @@ fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
+echo "tests: main build and suites took $(( $(date +%s) - t_start )) s"
+
+# ---- one clang build with ASan + UBSan (+ libFuzzer coverage): the unit and
+# eal suites under the sanitizers, then the fuzz targets ----
+# -Dfuzz=true compiles every library with -fsanitize=fuzzer-no-link,address,
+# undefined (top-level meson.build): the same objects serve both phases, so
+# CI compiles the tree a second time, not a third. Only the targets these
+# phases run are built (no apps, benches or integration helpers).
+if [ "${FG_SANITIZE:-0}" = 1 ] || [ "${FG_FUZZ_SECONDS:-0}" -gt 0 ]; then
+  t=$(date +%s)
+  sdir=${FG_FUZZ_BUILDDIR:-build-fuzz}
+  san_ok=1
+  if [ ! -f "$sdir/build.ninja" ]; then
+    # -O1: sanitizer builds compile about twice as fast as at -O3 and still
+    # inline enough for the fuzzers' speed.
+    CC=clang CXX=clang++ meson setup "$sdir" -Dtests=true -Dbench=false -Dfuzz=true -Doptimization=1 \
+      > /tmp/fg-san-setup.log 2>&1 || { cat /tmp/fg-san-setup.log; san_ok=0; failed=$((failed + 1)); }
+  fi
+  fuzz_targets="tests/fuzz/fuzz-engine tests/fuzz/fuzz-classify tests/fuzz/fuzz-tcp-options tests/fuzz/fuzz-config"
+  suite_targets=""
+  if [ "$san_ok" = 1 ] && [ "${FG_SANITIZE:-0}" = 1 ]; then
+    suite_targets=$(meson introspect "$sdir" --tests | python3 -c '
+import json, sys, os
+root = sys.argv[1]
+for t in json.load(sys.stdin):
+    if set(t["suite"]) & {"floodgate:unit", "floodgate:eal", "unit", "eal"}:
+        print(os.path.relpath(t["cmd"][0], root))' "$(cd "$sdir" && pwd)" | sort -u)
+  fi
+  [ "${FG_FUZZ_SECONDS:-0}" -gt 0 ] || fuzz_targets=""
+  # shellcheck disable=SC2086
+  if [ "$san_ok" = 1 ] && ! ninja -C "$sdir" $suite_targets $fuzz_targets; then
+    echo "tests: sanitizer/fuzz build failed"
+    san_ok=0
+    failed=$((failed + 1))
+  fi
+  echo "tests: sanitizer/fuzz build took $(( $(date +%s) - t )) s"
+
+  if [ "$san_ok" = 1 ] && [ "${FG_SANITIZE:-0}" = 1 ]; then
+    t=$(date +%s)
+    slog=$(mktemp)
+    # Any ASan or UBSan report ends the test (-fno-sanitize-recover=undefined,
+    # abort_on_error) and fails it.
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      meson test -C "$sdir" --no-rebuild --print-errorlogs --timeout-multiplier 4 --suite unit --suite eal 2>&1 |
+      tee "$slog" | grep -E "^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Skipped):"
+    s_ok=$(sed -n 's/^Ok: *\([0-9][0-9]*\).*/\1/p' "$slog" | tail -1)
+    s_fail=$(sed -n 's/^Fail: *\([0-9][0-9]*\).*/\1/p' "$slog" | tail -1)
+    s_to=$(sed -n 's/^Timeout: *\([0-9][0-9]*\).*/\1/p' "$slog" | tail -1)
+    s_skip=$(sed -n 's/^Skipped: *\([0-9][0-9]*\).*/\1/p' "$slog" | tail -1)
+    s_bad=$(( ${s_fail:-0} + ${s_to:-0} ))
+    if [ "${CI:-}" = "true" ] && [ "${s_skip:-0}" -gt 0 ]; then
+      echo "tests: ${s_skip} sanitizer test(s) skipped while CI=true"
+      s_bad=$((s_bad + s_skip))
+    fi
+    if [ "$s_bad" -gt 0 ]; then
+      grep -B2 -A40 -E "ERROR: AddressSanitizer|runtime error|FAIL" "$slog" | head -150
+    fi
+    [ -z "$s_ok" ] && [ "$s_bad" -eq 0 ] && s_bad=1 # nothing ran
+    ok=$((ok + ${s_ok:-0}))
+    failed=$((failed + s_bad))
+    rm -f "$slog"
+    echo "tests: ASan+UBSan suites took $(( $(date +%s) - t )) s"
+  fi
+
+  if [ "$san_ok" = 1 ] && [ "${FG_FUZZ_SECONDS:-0}" -gt 0 ]; then
+    t=$(date +%s)
+    flog=$(mktemp)
+    bash tests/fuzz/run.sh "$sdir" "$FG_FUZZ_SECONDS" 2>&1 | tee "$flog"
+    f_line=$(tail -1 "$flog")
+    ok=$((ok + $(echo "$f_line" | sed -n 's/^\([0-9]*\) passed.*/\1/p' | grep . || echo 0)))
+    f_bad=$(echo "$f_line" | sed -n 's/.*, \([0-9]*\) failed$/\1/p')
+    failed=$((failed + ${f_bad:-1}))
+    rm -f "$flog"
+    echo "tests: fuzz phase took $(( $(date +%s) - t )) s"
+  fi
+fi
+
+echo "tests: total $(( $(date +%s) - t_start )) s"
 echo "$ok passed, $failed failed"
 [ "$failed" -eq 0 ]
