@@ -339,6 +339,7 @@ def handshake(t, sport):
 def run_case(t, case, sport):
     name, build, needs_est, want, _ = case
     ctx = {}
+    start = t.telemetry.stats() if t.telemetry else {}
     if needs_est:
         ctx = handshake(t, sport)
         if ctx is None:
@@ -366,6 +367,15 @@ def run_case(t, case, sport):
     # Clean up whatever the case left: an RST at the connection's sequence, or for a request.
     if needs_est:
         t.send(est(t, sport, ctx, "R"))
+        if t.telemetry:
+            # ... and wait until the case's connection is gone (at most SETTLE
+            # s), so its erasure is not counted in the next case.
+            def left(now):
+                return (now.get("table_inserts", 0) - start.get("table_inserts", 0)) - \
+                       (now.get("table_erases", 0) - start.get("table_erases", 0))
+            deadline = time.time() + SETTLE
+            while time.time() < deadline and left(t.telemetry.stats()) > 0:
+                time.sleep(0.05)
     time.sleep(0.02)
     t.new_packets()
     return r, delta
