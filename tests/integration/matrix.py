@@ -13,7 +13,7 @@ on an established connection first complete a handshake from that port.
 Floodgate's reaction must equal the kernel's -- the kernel is the oracle,
 whatever its version -- except in the cases marked `deliberate`, where the
 expected Floodgate reaction is given with the reason (documented in
-lib/tcp/engine.hh). For Floodgate every case also names the counters that
+lib/tcp/FIDELITY.md). For Floodgate every case also names the counters that
 must have moved (read over rte_telemetry before and after the case).
 
 Prints a table and one JSON object (--out): per case, both reactions and the
