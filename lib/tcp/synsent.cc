@@ -298,7 +298,12 @@ void engine::on_syn_timer(conn& c, uint32_t slot)
     // linear timeouts send more SYNs within that time, not for longer.
     // Then ETIMEDOUT.
     const uint32_t max = _active->cfg.syn_retries + (c.st == state::syn_sent ? _active->cfg.syn_linear_timeouts : 0u);
-    const uint32_t elapsed_ms = (rtt_stamp() - c.t0) / 1000u; // t0: the first SYN (rtt_stamp, us)
+    // t0: the first SYN (rtt_stamp, us). The timers run on the loop's ms
+    // clock, which lags the us clock by up to a tick plus a loop iteration
+    // when the first SYN's timer is armed: a timer due at exactly the model
+    // time can fire when the us clock says 6999.x ms of 7000 (seen: a sixth
+    // retransmission instead of ETIMEDOUT). Round up and allow one more tick.
+    const uint32_t elapsed_ms = (rtt_stamp() - c.t0 + 999u) / 1000u + 1u;
     if (c.retries >= max || (c.retries != 0 && elapsed_ms >= syn_model_timeout_ms())) {
         finish_active(c, slot, ctr::timed_out, event_type::timed_out, ETIMEDOUT);
         return;
