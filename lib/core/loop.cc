@@ -29,6 +29,16 @@ void l2_failed(lcore& c, rte_mbuf* m)
 {
     c.tcp.l2_failed(m);
 }
+
+// The tx batch's own tallies into the lcore's counters (readers see them
+// between iterations and after the end).
+void publish_tx(lcore& c)
+{
+    c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
+    c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
+    c.ctr.v[unsigned(ctr::tx_deferred)] = c.out.deferred;
+}
+
 } // namespace
 
 lcore* stack::lcore_begin(unsigned lcore_id)
@@ -54,9 +64,7 @@ lcore* stack::lcore_begin(unsigned lcore_id)
 void stack::lcore_end(lcore& c)
 {
     c.out.flush();
-    c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
-    c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
-    c.ctr.v[unsigned(ctr::tx_deferred)] = c.out.deferred;
+    publish_tx(c);
     _listeners.unregister_reader(c.idx);
     c.running = false;
 }
@@ -186,9 +194,7 @@ void stack::poll_once(lcore& c)
         c.ctr.inc(ctr::busy_loops);
     }
     _listeners.quiescent(c.idx);
-    c.ctr.v[unsigned(ctr::tx_packets)] = c.out.sent;
-    c.ctr.v[unsigned(ctr::tx_dropped)] = c.out.dropped;
-    c.ctr.v[unsigned(ctr::tx_deferred)] = c.out.deferred;
+    publish_tx(c);
 }
 
 // Classify a burst; ARP and ICMP are answered one by one, TCP segments this
