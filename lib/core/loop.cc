@@ -18,9 +18,11 @@ constexpr unsigned prefetch_ahead = 3; // l3fwd's PREFETCH_OFFSET
 
 FG_ALWAYS_INLINE void prefetch_data(const rte_mbuf* m)
 {
+    // For writing: most frames are answered in place (SYN -> SYN-ACK,
+    // SYN-ACK -> ACK, a segment -> RST), and the other core wrote them last.
     const char* d = rte_pktmbuf_mtod(m, const char*);
-    rte_prefetch0(d);
-    rte_prefetch0(d + 64);
+    prefetch_w(d);
+    prefetch_w(d + 64);
 }
 
 // A frame the TCP engine built could not be sent (no route, neighbour
@@ -64,6 +66,7 @@ lcore* stack::lcore_begin(unsigned lcore_id)
 void stack::lcore_end(lcore& c)
 {
     c.out.flush();
+    c.out.release_stash();
     publish_tx(c);
     _listeners.unregister_reader(c.idx);
     c.running = false;
@@ -206,9 +209,12 @@ void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
     net::pkt_info info[rx_burst];
     uint16_t nseg = 0;
     // Every mbuf header of the burst first (reading one to find its data
-    // would stall), then the first data lines a few packets ahead.
+    // would stall), then the first data lines a few packets ahead. Both
+    // header lines, for writing: a reply in place rewrites lengths and flags
+    // (line 0) and the tx offload fields (line 1).
     for (uint16_t i = 0; i < n; i++) {
-        rte_prefetch0(pkts[i]);
+        prefetch_w(pkts[i]);
+        prefetch_w(reinterpret_cast<const char*>(pkts[i]) + RTE_CACHE_LINE_SIZE);
     }
     // Two data lines: a TCP header with options (Ethernet 14 + IP 20 + TCP
     // 20-60) ends past the first 64 bytes, and the classifier sums it all.

@@ -30,20 +30,6 @@ net::tcp_options ts_options(bool ts_ok, uint32_t tsval, uint32_t tsecr)
 
 } // namespace
 
-net::tcp_options engine::synack_net_options(const syn_options& s)
-{
-    net::tcp_options o;
-    o.mss = s.mss;
-    o.wscale = s.wscale;
-    o.has_mss = s.has_mss;
-    o.has_wscale = s.has_wscale;
-    o.sack_ok = s.sack_ok;
-    o.has_ts = s.has_ts;
-    o.ts_val = s.ts_val;
-    o.ts_ecr = s.ts_ecr;
-    return o;
-}
-
 net::cksum_mode engine::cksum() const
 {
     return _cfg.out->tx_ip_cksum && _cfg.out->tx_tcp_cksum ? net::cksum_mode::offload : net::cksum_mode::software;

@@ -392,6 +392,7 @@ TEST_F(connect_path, PoolExhaustedIsNoPortEnobufs)
     EXPECT_EQ(e.type, event_type::no_port);
     EXPECT_EQ(e.error, ENOBUFS);
     EXPECT_EQ(count(ctr::pool_exhausted), 1u);
+    out.release_stash();
     EXPECT_EQ(rte_mempool_in_use_count(g_pool), mbufs_at_start);
 }
 

@@ -317,6 +317,7 @@ protected:
     void expect_clean()
     {
         discard_sent();
+        out.release_stash(); // what the lcore's loop does when it ends
         EXPECT_EQ(eng->conns_in_use(), 0u);
         EXPECT_EQ(eng->table_size(), 0u);
         EXPECT_EQ(eng->timers_armed(), 0u);
