@@ -80,15 +80,15 @@ struct pkt_out {
         n = 0;
     }
 
-    // A new frame. From a small per-lcore stash filled 32 at a time with
-    // raw mbufs whose lines are prefetched for writing at once and reset only
-    // when taken, ~32 allocations later: by then the header lines and the
-    // frame's first two data lines are here, Exclusive. Straight from the
-    // pool (rte_pktmbuf_alloc), every SYN and RST the generator builds was a
-    // chain of store misses on lines the other lcore freed last.
+    // A new frame. From a small per-lcore stash of raw mbufs, taken from the
+    // pool 32 at a time, whose next few are kept prefetched for writing (both
+    // header lines and the first two data lines) and reset only when taken:
+    // by then their lines are here, Exclusive. Straight from the pool
+    // (rte_pktmbuf_alloc), every SYN and RST the generator builds was a chain
+    // of store misses on lines the other lcore freed last.
     FG_ALWAYS_INLINE rte_mbuf* alloc()
     {
-        if (FG_UNLIKELY(st_n <= stash_refill)) {
+        if (FG_UNLIKELY(st_n <= stash_ahead)) {
             refill();
             if (FG_UNLIKELY(st_n == 0)) {
                 return nullptr;
@@ -97,6 +97,9 @@ struct pkt_out {
         rte_mbuf* m = stash[st_head];
         st_head = (st_head + 1) & (stash_max - 1);
         st_n--;
+        if (FG_LIKELY(st_n >= stash_ahead)) {
+            prefetch_raw(stash[(st_head + stash_ahead - 1) & (stash_max - 1)]); // the window moves on by one
+        }
         rte_pktmbuf_reset(m);
         return m;
     }
@@ -117,37 +120,43 @@ struct pkt_out {
 
 private:
     static constexpr uint32_t stash_max = 64;    // a power of two
-    static constexpr uint32_t stash_refill = 32; // refill below this many, by this many
+    static constexpr uint32_t stash_refill = 32; // taken from the pool at a time
+    static constexpr uint32_t stash_ahead = 4;   // entries kept prefetched: 16 lines, what L1 keeps in flight
     rte_mbuf* stash[stash_max];
     uint32_t st_head = 0;
     uint32_t st_n = 0;
+    uint32_t data_at = 0; // a pool mbuf's frame start from its address (header, private area, buffer)
 
+    FG_ALWAYS_INLINE void prefetch_raw(const rte_mbuf* m) const
+    {
+        const char* h = reinterpret_cast<const char*>(m);
+        prefetch_w(h);
+        prefetch_w(h + RTE_CACHE_LINE_SIZE);
+        prefetch_w(h + data_at);
+        prefetch_w(h + data_at + RTE_CACHE_LINE_SIZE);
+    }
+
+    // Called with at most stash_ahead left (so every one left is prefetched).
     __attribute__((noinline)) void refill()
     {
         if (pool == nullptr) {
             return;
         }
+        data_at = uint32_t(sizeof(rte_mbuf)) + rte_pktmbuf_priv_size(pool) + RTE_PKTMBUF_HEADROOM;
         void* got[stash_refill];
+        uint32_t k = stash_refill;
         if (rte_mempool_get_bulk(pool, got, stash_refill) != 0) {
-            // Fewer than 32 left: one at a time, as rte_pktmbuf_alloc would.
-            if (st_n == 0 && rte_mempool_get(pool, &got[0]) == 0) {
-                stash[st_head] = static_cast<rte_mbuf*>(got[0]);
-                st_n = 1;
+            // Fewer than 32 left: one, as rte_pktmbuf_alloc would take.
+            k = rte_mempool_get(pool, &got[0]) == 0 ? 1 : 0;
+        }
+        for (uint32_t i = 0; i < k; i++) {
+            const uint32_t at = st_n + i;
+            stash[(st_head + at) & (stash_max - 1)] = static_cast<rte_mbuf*>(got[i]);
+            if (at < stash_ahead) {
+                prefetch_raw(static_cast<rte_mbuf*>(got[i]));
             }
-            return;
         }
-        // A pool's mbufs are laid out header, private area, buffer: the data
-        // address is known without reading the header (still in flight).
-        const uint32_t data_at = uint32_t(sizeof(rte_mbuf)) + rte_pktmbuf_priv_size(pool) + RTE_PKTMBUF_HEADROOM;
-        for (uint32_t i = 0; i < stash_refill; i++) {
-            const char* m = static_cast<const char*>(got[i]);
-            prefetch_w(m);
-            prefetch_w(m + RTE_CACHE_LINE_SIZE);
-            prefetch_w(m + data_at);
-            prefetch_w(m + data_at + RTE_CACHE_LINE_SIZE);
-            stash[(st_head + st_n + i) & (stash_max - 1)] = static_cast<rte_mbuf*>(got[i]);
-        }
-        st_n += stash_refill;
+        st_n += k;
     }
 
     void keep(rte_mbuf** m, uint32_t k)

@@ -113,6 +113,7 @@ struct alignas(64) lcore {
     uint32_t timer_budget = 4096; // expiries per tick now (halved while the port refuses frames)
     uint64_t drain_tsc = 0;       // tx drain / timer period in TSC cycles
     uint64_t last_drain = 0;      // TSC of the last tx drain / timer check
+    uint32_t rx_data_at = 0;      // where a frame of our pool starts, from its mbuf (prefetch guess)
     bool running = false;         // between begin() and end() of its loop
     core_counters ctr;
 };
