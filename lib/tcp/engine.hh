@@ -406,7 +406,7 @@ private:
     void drop(rte_mbuf* m, ctr c)
     {
         _ctr.inc(c);
-        rte_pktmbuf_free(m);
+        free_frame(m);
     }
 
     // ---- data path (data.cc: input, ACKs, states; send.cc: output, timers) ----

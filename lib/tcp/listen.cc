@@ -238,7 +238,7 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, co
         }
         return;
     }
-    rte_pktmbuf_free(m);
+    free_frame(m);
 }
 
 void engine::start_idle_timer(const listener& l, conn& c, uint32_t slot)

@@ -68,9 +68,13 @@ void engine::transmit(rte_mbuf* m, uint32_t len, bool fresh, const tuple4& t)
 {
     m->data_len = uint16_t(len);
     m->pkt_len = len;
-    m->l2_len = sizeof(rte_ether_hdr);
-    m->l3_len = sizeof(rte_ipv4_hdr);
-    m->ol_flags = cksum() == net::cksum_mode::offload ? net::tcp_tx_offload_flags : 0;
+    if (cksum() == net::cksum_mode::offload) {
+        m->l2_len = sizeof(rte_ether_hdr); // the mbuf's second line: written only when the NIC reads it
+        m->l3_len = sizeof(rte_ipv4_hdr);
+        m->ol_flags = net::tcp_tx_offload_flags;
+    } else {
+        m->ol_flags = 0;
+    }
     m->packet_type = 0;
     if (fresh && _cfg.l2_send != nullptr) {
         _cfg.l2_send(_cfg.l2_ctx, m, t);
