@@ -69,8 +69,9 @@ void engine::transmit(rte_mbuf* m, uint32_t len, bool fresh, const tuple4& t)
     m->data_len = uint16_t(len);
     m->pkt_len = len;
     if (cksum() == net::cksum_mode::offload) {
-        m->l2_len = sizeof(rte_ether_hdr); // the mbuf's second line: written only when the NIC reads it
-        m->l3_len = sizeof(rte_ipv4_hdr);
+        // The mbuf's second line: written only when the NIC reads it, whole
+        // (a reused or stash frame may carry another use's lengths).
+        m->tx_offload = rte_mbuf_tx_offload(sizeof(rte_ether_hdr), sizeof(rte_ipv4_hdr), 0, 0, 0, 0, 0);
         m->ol_flags = net::tcp_tx_offload_flags;
     } else {
         m->ol_flags = 0;
