@@ -347,16 +347,28 @@ void flood_blaster::step(blaster_stats& out)
                 _pend[_np++] = rx[i];
             } else {
                 rte_pktmbuf_free(rx[i]);
+                _population--;
             }
         }
         bump(out.synack, sa);
         bump(out.rst, rst);
         bump(out.other, n - sa - rst);
     }
-    if (_np < burst) {
+    // New frames while fewer than flood_in_flight are out: every reply is
+    // reused for the next SYN, so the population only grows. Unbounded, it
+    // fills the ring pair (65536 deep): each SYN then waits ~10 ms in it and
+    // is cold in every cache when the responder reads it; a NIC's rx ring
+    // (1-4 K descriptors) never holds that much.
+    uint32_t room = burst - _np;
+    if (_c.flood_in_flight != 0) {
+        room = _population >= _c.flood_in_flight ? 0
+                                                  : uint32_t(std::min<uint64_t>(room, _c.flood_in_flight - _population));
+    }
+    if (room > 0) {
         rte_mbuf* fresh[burst];
-        const uint32_t want = burst - _np;
+        const uint32_t want = room;
         if (rte_pktmbuf_alloc_bulk(_c.pool, fresh, want) == 0) {
+            _population += want;
             for (uint32_t i = 0; i < want; i++) {
                 set_frame(fresh[i], &_table[std::size_t(_next) * frame_max], _lens[_next], _c.syn.rx_cksum_good);
                 _next = _next + 1 == _flows ? 0 : _next + 1;

@@ -108,6 +108,7 @@ struct blaster_config {
     uint32_t flows = 16384;      // flood: distinct SYN frames cycled through
     uint64_t connections = 0;    // handshake: open 0..connections-1 once each
     uint32_t window = 2048;      // handshake: most SYNs without a reply yet (< the ring's 4096)
+    uint32_t flood_in_flight = 0; // flood: most frames out at once (0: as many as the ring takes)
 };
 
 // Written by the blaster lcore only; others read (relaxed, a few packets old).
@@ -145,6 +146,7 @@ private:
     rte_mbuf* _pend[blaster_pend];
     uint32_t _np = 0;
     uint32_t _next = 0;
+    uint64_t _population = 0; // mbufs the blaster allocated and has not freed (sent, in the peer, or pending)
 };
 
 // The handshake blaster as an object (see blast_handshakes); step() returns

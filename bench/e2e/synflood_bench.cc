@@ -2,15 +2,17 @@
 // the raw ring-port floor and against the Linux kernel's per-core rate, in
 // one run.
 //
-//   bench-e2e-synflood -l 0-1 -- [--seconds S] [--flows N] [--plain-syn] [--nic-rx-cksum]
+//   bench-e2e-synflood -l 0-1 -- [--seconds S] [--flows N] [--in-flight N] [--plain-syn] [--nic-rx-cksum]
 //       [--only floor|fg|kernel] [--no-kernel] [--ports ring|vhost] [--json FILE]
 //
 // With one lcore (-l 0) the blaster and the responder (or the reflector)
 // take turns on it, step by step; the responder's CPU time is then the
 // lcore thread's times the share of the loop's TSC cycles spent in its steps.
-// The blaster (lcore 0) keeps a ring port full of SYNs from --flows distinct
-// sources (65536 addresses of 198.19.0.0/16, then further ports), rebuilding
-// each reply's mbuf into the next SYN, and counts what comes back.
+// The blaster (lcore 0) keeps --in-flight frames (default 4096, a NIC rx
+// ring's depth) out at once, SYNs from --flows distinct sources (65536
+// addresses of 198.19.0.0/16, then further ports), rebuilding each reply's
+// mbuf into the next SYN, and counts what comes back. (--in-flight 0 fills
+// the 65536-deep ring pair: every SYN then waits ~10 ms and is cold.)
 //  floor: lcore 1 only rx_bursts, swaps MACs and tx_bursts back: the most a
 //         responder lcore could ever answer through this ring pair;
 //  fg:    lcore 1 runs a Floodgate stack listening on port 80 with SYN
@@ -61,6 +63,7 @@ struct options {
     apps::bench_options b;   // --seconds, --ports, --json, --help, --version
     double warmup = 0.5;     // not measured: rings filling, caches warming
     uint32_t flows = 16384;  // distinct SYN frames (1.3 MB of templates: L2/L3-resident)
+    uint32_t in_flight = 4096; // frames out at once: a NIC rx ring's depth (0: fill the ring pair)
     bool plain_syn = false;
     bool nic_rx_cksum = false;
     std::string only;
@@ -217,6 +220,7 @@ e2e::blaster_config blaster_for(uint16_t port, const rte_ether_addr& src, const 
     bc.port_id = port;
     bc.pool = glue::mbuf_pool(0, 0, err);
     bc.flows = o.flows;
+    bc.flood_in_flight = o.in_flight;
     bc.syn.src_mac = src;
     bc.syn.dst_mac = dst;
     bc.syn.dst_ip = ipv4(198, 18, 0, 2);
@@ -337,6 +341,17 @@ int main(int argc, char** argv)
                         o.flows = uint32_t(x);
                         return true;
                     }});
+    rows.push_back({"in-flight", true,
+                    "N  most frames out at once (SYNs sent, replies not yet back); default 4096, a NIC rx ring's "
+                    "depth; 0: as many as the ring pair holds (65536 each way)",
+                    [&](std::string_view v, std::string& e) {
+                        uint64_t x;
+                        if (!apps::parse_u64(v, 0, 1u << 20, x, e)) {
+                            return false;
+                        }
+                        o.in_flight = uint32_t(x);
+                        return true;
+                    }});
     rows.push_back({"plain-syn", false, "SYNs with MSS only (default: MSS, SACK, timestamps, window scale as Linux)",
                     [&](std::string_view, std::string&) {
                         o.plain_syn = true;
@@ -410,8 +425,9 @@ int main(int argc, char** argv)
     uint64_t cookies = 0;
     uint64_t refused = 0;
     if (o.only == "" || o.only == "floor") {
-        std::printf("floor: blaster lcore %u -> %s -> %s rx, swap MACs, tx\n", rte_get_main_lcore(),
-                    apps::pair_kind_name(o.b.ports), peer_name);
+        std::printf("floor: blaster lcore %u -> %s -> %s rx, swap MACs, tx (%s frames in flight)\n",
+                    rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer_name,
+                    o.in_flight ? std::to_string(o.in_flight).c_str() : "unbounded");
         floor = run_floor(*rt, o, peer);
         if (!floor.ok) {
             return 1;
@@ -421,8 +437,9 @@ int main(int argc, char** argv)
                     e2e::fmt_rate(double(floor.syn_sent) / floor.seconds).c_str());
     }
     if (o.only == "" || o.only == "fg") {
-        std::printf("fg: blaster lcore %u -> %s -> %s Floodgate stack, cookies always\n",
-                    rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer_name);
+        std::printf("fg: blaster lcore %u -> %s -> %s Floodgate stack, cookies always (%s frames in flight)\n",
+                    rte_get_main_lcore(), apps::pair_kind_name(o.b.ports), peer_name,
+                    o.in_flight ? std::to_string(o.in_flight).c_str() : "unbounded");
         fgr = run_fg(*rt, o, peer, cookies, refused);
         if (!fgr.ok) {
             return 1;

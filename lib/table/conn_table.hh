@@ -190,6 +190,9 @@ public:
     const conn_table_stats& stats() const { return _stats; }
     // Entries living in their secondary bucket (diagnostics, O(buckets)).
     uint64_t in_secondary() const;
+    // Of those, entries whose primary bucket holds nothing now (tests: the
+    // owner's lookup_burst must still find them -- see occ_overflow).
+    uint64_t in_secondary_of_empty_primary() const;
 
     static constexpr uint32_t overflow_sticky = 15; // a 4-bit overflow counter that reached 15 stays
     // The overflow counter a key with hash h counts in (low bits: the bucket
@@ -290,7 +293,11 @@ private:
     }
 
     bucket* _buckets = nullptr;
-    uint8_t* _occ = nullptr; // per bucket, bit i: e[i] holds an entry (writer only)
+    uint8_t* _occ = nullptr; // per bucket, bit i: e[i] holds an entry; occ_overflow: overflow != 0 (writer only)
+    // _occ bit 7: the bucket's overflow counters are not all zero. A zero
+    // byte is a proof of absence for lookup_burst(): nothing in the bucket,
+    // nothing of its keys in their secondary.
+    static constexpr uint8_t occ_overflow = 0x80;
     uint32_t _n_buckets = 0;
     uint32_t _capacity = 0;
     uint32_t _size = 0;

@@ -244,6 +244,39 @@ TEST(ConnTable, BurstEqualsSingle)
     }
 }
 
+// lookup_burst() skips a primary bucket whose occupancy byte is zero. A key
+// living in its secondary bucket while its primary has emptied must still be
+// found: the byte's overflow bit says so. Filled to capacity (many keys in
+// their secondary), then thinned until such keys exist.
+TEST(ConnTable, BurstFindsKeysWhosePrimaryEmptied)
+{
+    conn_table t;
+    ASSERT_TRUE(t.init(20000));
+    auto keys = random_keys(20000, 11);
+    std::vector<bool> in(keys.size(), false);
+    for (uint32_t i = 0; i < keys.size(); i++) {
+        if (t.insert(keys[i], i) == 0) {
+            in[i] = true;
+        }
+    }
+    std::mt19937 rng(12);
+    for (uint32_t i = 0; i < keys.size(); i++) {
+        if (in[i] && rng() % 100 < 92) {
+            ASSERT_TRUE(t.erase(keys[i]));
+            in[i] = false;
+        }
+    }
+    ASSERT_GT(t.in_secondary_of_empty_primary(), 0u) << "the case under test must occur";
+    for (uint32_t at = 0; at < keys.size(); at += conn_table::burst_max) {
+        const uint32_t n = std::min<uint32_t>(conn_table::burst_max, uint32_t(keys.size()) - at);
+        uint32_t out[conn_table::burst_max];
+        t.lookup_burst(&keys[at], n, out);
+        for (uint32_t i = 0; i < n; i++) {
+            ASSERT_EQ(out[i], in[at + i] ? at + i : conn_table::none) << "key " << at + i;
+        }
+    }
+}
+
 TEST(ConnTable, ForEachConcurrentSeesEveryEntryOnce)
 {
     conn_table t;
