@@ -171,6 +171,23 @@ tcp::rtt_histogram histogram_since(const tcp::rtt_histogram& now, const tcp::rtt
     return d;
 }
 
+void add_pools(json_object& j, const core::stack::pool_census& start, const core::stack::pool_census& end)
+{
+    auto one = [](const core::stack::pool_census& p) {
+        json_object o;
+        o.add("conns", p.conns);
+        o.add("table_entries", p.table_entries);
+        o.add("timers", p.timers);
+        o.add("gen_in_flight", p.gen_in_flight);
+        o.add("mbufs_available", p.mbufs_available);
+        return o.str();
+    };
+    json_object o;
+    o.add_raw("start", one(start));
+    o.add_raw("end", one(end));
+    j.add_raw("pools", o.str());
+}
+
 std::string rtt_json(const tcp::rtt_histogram& h)
 {
     json_object o;

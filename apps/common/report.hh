@@ -54,6 +54,12 @@ uint64_t dropped_malformed(const core::counter_set& s);
 // "resolved": {"ADDR": "MAC" or ""} for each address, as lcore 0 knows it.
 void add_resolved(json_object& j, const core::stack& st, const std::vector<uint32_t>& addrs);
 
+// The report's `pools` object: the stack's pool census (core::stack::pools())
+// before the lcores started and after they stopped (draining done), so a
+// reader sees whether every connection block, table entry, timer and mbuf
+// came back.
+void add_pools(json_object& j, const core::stack::pool_census& start, const core::stack::pool_census& end);
+
 // The samples of `now` that `before` did not have (counts subtracted bucket
 // by bucket; min and max are those of the buckets): the RTTs of an interval.
 tcp::rtt_histogram histogram_since(const tcp::rtt_histogram& now, const tcp::rtt_histogram& before);

@@ -431,7 +431,9 @@ int main(int argc, char** argv)
         dc.extra = [&] { return " | responder " + std::to_string(resp->conns_in_use()) + " open"; };
     }
     apps::set_drain(ro, *st, dc, drained);
+    const core::stack::pool_census pools_start = st->pools();
     const double elapsed = rt->run(ro);
+    const core::stack::pool_census pools_end = st->pools(); // the lcores stopped: exact
 
     const core::counter_set total = st->counters();
     const tcp::rtt_histogram h = st->rtt_total();
@@ -502,6 +504,7 @@ int main(int argc, char** argv)
         j.add("connections_in_use", st->conns_in_use());
         j.add("time_wait_held", time_wait_held(total));
         apps::add_drain(j, drained);
+        apps::add_pools(j, pools_start, pools_end);
         if (lo.http) {
             for (unsigned i = 0; i < http::n_client_counters; i++) {
                 j.add(http::client_counter_name(http::client_ctr(i)), hcn.v[i]);

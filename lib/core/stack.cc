@@ -277,6 +277,21 @@ uint64_t stack::conns_in_use() const
     return n;
 }
 
+stack::pool_census stack::pools() const
+{
+    pool_census p;
+    for (const auto& l : _lcores) {
+        p.conns += l->tcp.conns_in_use();
+        p.table_entries += l->tcp.table_size();
+        p.timers += l->tcp.timers_armed();
+    }
+    p.gen_in_flight = generator_in_flight();
+    if (!_lcores.empty() && _lcores[0]->out.pool != nullptr) {
+        p.mbufs_available = rte_mempool_avail_count(_lcores[0]->out.pool);
+    }
+    return p;
+}
+
 std::array<uint64_t, tcp::n_states> stack::state_counts() const
 {
     uint64_t n[tcp::n_states] = {};

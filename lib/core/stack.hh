@@ -201,6 +201,19 @@ public:
     uint64_t tcp_total(tcp::ctr c) const;
     // Connection blocks in use (every state, TIME-WAIT included), all lcores.
     uint64_t conns_in_use() const;
+    // What the stack's pools hold, for checks that everything came back
+    // (fg-loadgen's report: at the start and after draining; tests). Any
+    // thread (relaxed reads); exact once the lcores stopped.
+    struct pool_census {
+        uint64_t conns = 0;           // connection blocks in use, all lcores (requests and TIME-WAIT included)
+        uint64_t table_entries = 0;   // established-table entries
+        uint64_t timers = 0;          // armed timers (connection timers: the wheels hold nothing else)
+        uint64_t gen_in_flight = 0;   // generator connections in SYN-SENT or held
+        uint64_t mbufs_available = 0; // free mbufs of the pool lcore 0 allocates from (rte_mempool_avail_count,
+                                      // per-lcore caches included; shared by every port on its socket)
+        bool operator==(const pool_census&) const = default;
+    };
+    pool_census pools() const;
     // Connections in each state (index: tcp::state), all lcores: a census
     // of the pools (tcp::engine::count_states), any thread, O(slots ever used).
     std::array<uint64_t, tcp::n_states> state_counts() const;
