@@ -47,5 +47,28 @@ TEST(Siphash, RandomKeysDiffer)
     EXPECT_FALSE(a.k[0] == b.k[0] && a.k[1] == b.k[1]);
 }
 
+// Secrets (ISN, timestamps, cookies, ports) come from random_siphash_key():
+// not zero, and every one of the 128 bits both set and clear across 64 keys
+// -- a key derived from the time or the pid (a few dozen varying bits,
+// stretched) leaves bits stuck; a chance failure needs one bit equal in all
+// 64 keys (128 x 2^-63).
+TEST(Siphash, RandomKeysUseEveryBit)
+{
+    uint64_t any[2] = {0, 0};
+    uint64_t all[2] = {~0ull, ~0ull};
+    for (int i = 0; i < 64; i++) {
+        const siphash_key k = random_siphash_key();
+        EXPECT_FALSE(k.k[0] == 0 && k.k[1] == 0);
+        for (int w = 0; w < 2; w++) {
+            any[w] |= k.k[w];
+            all[w] &= k.k[w];
+        }
+    }
+    EXPECT_EQ(any[0], ~0ull);
+    EXPECT_EQ(any[1], ~0ull);
+    EXPECT_EQ(all[0], 0ull);
+    EXPECT_EQ(all[1], 0ull);
+}
+
 } // namespace
 } // namespace fg

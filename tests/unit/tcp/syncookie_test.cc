@@ -133,6 +133,23 @@ TEST(SyncookieLinux, TimestampMatchesKernelTranscription)
 
 // ---- round trips ---------------------------------------------------------------
 
+// The stack draws its cookie secrets with syncookie::random(): two draws
+// give different cookies for the same SYN in the same minute, and a cookie
+// of one does not pass the other's check.
+TEST(Syncookie, RandomSecretsDiffer)
+{
+    const syncookie a = syncookie::random();
+    const syncookie b = syncookie::random();
+    unsigned differ = 0;
+    for (uint16_t p = 0; p < 4; p++) {
+        const tuple4 t = make_tuple4(ipv4(198, 18, 0, 1), 80, ipv4(198, 18, 1, 2), uint16_t(40000 + p));
+        const uint32_t ca = a.make(t, 12345, 1460, 1000);
+        differ += ca != b.make(t, 12345, 1460, 1000) ? 1 : 0;
+        EXPECT_FALSE(b.check(t, ca, 12345, 1000)) << "a cookie made under one secret passed the other's check";
+    }
+    EXPECT_EQ(differ, 4u);
+}
+
 TEST(Syncookie, RoundTripEveryMssIndex)
 {
     const syncookie c = cookies();
