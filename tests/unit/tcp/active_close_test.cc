@@ -180,6 +180,53 @@ TEST_F(active_close, TimeWaitAcksAPawsOldSegment)
     EXPECT_EQ(find(c.t)->ts_recent, peer_tsval + 10);
 }
 
+// Deliberate difference (lib/tcp/FIDELITY.md): Linux rate-limits a
+// timewait socket's out-of-window ACKs (tcp_timewait_state_process ->
+// tcp_oow_rate_limited: one per 500 ms); a TIME-WAIT entry here answers
+// every one -- five retransmitted FINs within a millisecond, five ACKs.
+TEST_F(active_close, TimeWaitAnswersEveryOutOfWindowSegmentUnlimited)
+{
+    start();
+    open_conn c;
+    const seg fin = close_after_establish(c);
+    net::tcp_options o = ts(peer_tsval + 1, fin.opts.ts_val);
+    in(c.t, th_fin | th_ack, piss + 1, fin.seq() + 1, &o);
+    ASSERT_EQ(find(c.t)->st, state::time_wait);
+    discard_sent();
+    for (uint32_t k = 0; k < 5; k++) {
+        o = ts(peer_tsval + 2 + k, fin.opts.ts_val);
+        in(c.t, th_fin | th_ack, piss + 1, fin.seq() + 1, &o); // the peer's FIN again
+        const seg a = one();
+        EXPECT_EQ(a.flags(), th_ack) << "retransmission " << k;
+        EXPECT_EQ(a.ack(), piss + 2);
+    }
+    EXPECT_EQ(count(ctr::time_wait_acks), 5u);
+    EXPECT_EQ(count(ctr::oow_ack_rate_limited), 0u);
+}
+
+// RFC 5961 5.2 on the active side: an ACK at or below our ISN (here ACK =
+// ISS, one below SND.UNA) gets a challenge ACK and its data is not taken;
+// ISS + 1 is the bound on both sides (lib/tcp/FIDELITY.md: Linux's
+// bytes_acked counts the SYN, one sequence number of difference).
+TEST_F(active_close, EstablishedAckAtOurIsnGetsChallengeAck)
+{
+    start();
+    open_conn c = establish();
+    net::tcp_options o = ts(peer_tsval + 1, c.our_tsval);
+    in(c.t, th_ack | th_psh, piss + 1, c.syn.seq(), &o, 10);
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_ack);
+    EXPECT_EQ(r.ack(), piss + 1); // the data was not taken
+    EXPECT_EQ(count(ctr::ack_too_old), 1u);
+    EXPECT_EQ(count(ctr::challenge_acks), 1u);
+    o = ts(peer_tsval + 2, c.our_tsval);
+    in(c.t, th_ack | th_psh, piss + 1, c.syn.seq() + 1, &o, 10); // SND.UNA: taken
+    EXPECT_EQ(one().ack(), piss + 11);
+    EXPECT_EQ(count(ctr::ack_too_old), 1u);
+    abort(c.h);
+    expect_clean();
+}
+
 // FIN-WAIT-2 ends after fin_timeout without a segment (Linux orphan).
 TEST_F(active_close, FinWait2TimesOutSilently)
 {

@@ -282,6 +282,32 @@ TEST_F(synsent, SimultaneousOpenCompletesOnAPlainAck)
     expect_clean();
 }
 
+// Deliberate difference (lib/tcp/FIDELITY.md): Linux's tcp_ack takes an ACK
+// equal to SND.UNA (= ISS: it does not cover our SYN) in a simultaneous
+// open's SYN-RECEIVED and enters ESTABLISHED; we keep RFC 9293's rule
+// (SND.UNA < SEG.ACK =< SND.NXT): RST <SEQ=SEG.ACK>, still SYN-RECEIVED,
+// nothing told to the application; the ACK of our SYN then completes it.
+TEST_F(synsent, SimultaneousOpenAckEqualToSndUnaGetsRst)
+{
+    start();
+    const seg syn = connect_syn();
+    const tuple4 t = syn.ours();
+    in(t, th_syn, 3000, 0);
+    discard_sent();
+    in(t, th_ack, 3001, syn.seq()); // SEG.ACK = SND.UNA = ISS
+    const seg r = one();
+    EXPECT_EQ(r.flags(), th_rst);
+    EXPECT_EQ(r.seq(), syn.seq());
+    EXPECT_EQ(find(t)->st, state::syn_received);
+    EXPECT_TRUE(events().empty());
+    in(t, th_ack, 3001, syn.seq() + 1);
+    EXPECT_TRUE(sent().empty());
+    const event e = one_event();
+    EXPECT_EQ(e.type, event_type::established);
+    abort(e.h);
+    expect_clean();
+}
+
 // Linux goes on with the completing ACK in ESTABLISHED: its data and FIN
 // are taken (ACKed; FIN -> CLOSE-WAIT).
 TEST_F(synsent, SimultaneousOpenAckWithDataAndFinIsTaken)
