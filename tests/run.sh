@@ -12,6 +12,11 @@
 #                         report fails the test
 #   FG_FUZZ_SECONDS=N     every libFuzzer target for N seconds, see
 #                         tests/fuzz/run.sh
+#   FG_TSAN=1             the application-thread API (eal-rings: connect,
+#                         poll_events, accept_burst, close from six threads
+#                         while the lcores run) under ThreadSanitizer, from a
+#                         third build of that one test (clang, build-tsan/,
+#                         FG_TSAN_BUILDDIR); any report fails it
 # Each of their tests / targets counts as one test in the final line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -115,6 +120,50 @@ for t in json.load(sys.stdin):
     rm -f "$flog"
     echo "tests: fuzz phase took $(( $(date +%s) - t )) s"
   fi
+fi
+
+# ---- ThreadSanitizer: the application-thread API (eal-rings) ----
+# Only that test and what it links are built (-O1 -g). -DRTE_USE_C11_MEM_MODEL
+# selects DPDK's C11 ring code (__atomic acquire/release, what DPDK uses on
+# Arm) for the rings our code enqueues and dequeues -- accept, command and
+# event rings -- instead of x86's compiler barriers and inline assembly,
+# which TSan cannot see. Suppressions (tests/tsan.supp) name DPDK's code only.
+# Both stacks of the test share one lcore, so packets (through the ring PMD
+# and the mempool drivers, uninstrumented .so files) never cross threads.
+if [ "${FG_TSAN:-0}" = 1 ]; then
+  t=$(date +%s)
+  tdir=${FG_TSAN_BUILDDIR:-build-tsan}
+  tsan_ok=1
+  if [ ! -f "$tdir/build.ninja" ]; then
+    CC=clang CXX=clang++ meson setup "$tdir" -Dtests=true -Dbench=false -Db_sanitize=thread -Db_lundef=false \
+      -Doptimization=1 -Ddebug=true -Dcpp_args=-DRTE_USE_C11_MEM_MODEL \
+      > /tmp/fg-tsan-setup.log 2>&1 || { cat /tmp/fg-tsan-setup.log; tsan_ok=0; }
+  fi
+  if [ "$tsan_ok" = 1 ] && ! ninja -C "$tdir" tests/eal/eal-rings; then
+    echo "tests: TSan build failed"
+    tsan_ok=0
+  fi
+  echo "tests: TSan build took $(( $(date +%s) - t )) s"
+  if [ "$tsan_ok" = 1 ]; then
+    t=$(date +%s)
+    tlog=$(mktemp)
+    sym=""
+    for s in /usr/lib/llvm-*/bin/llvm-symbolizer; do [ -x "$s" ] && sym=":external_symbolizer_path=$s"; done
+    TSAN_OPTIONS="halt_on_error=1:exitcode=66:suppressions=$PWD/tests/tsan.supp$sym" \
+      timeout -k 10 600 "$tdir/tests/eal/eal-rings" > "$tlog" 2>&1
+    trc=$?
+    if [ "$trc" -eq 0 ] && grep -q "^\[  PASSED  \] 1 test" "$tlog" && ! grep -q "WARNING: ThreadSanitizer" "$tlog"; then
+      echo "tests: eal-rings under TSan: OK"
+      ok=$((ok + 1))
+    else
+      grep -A60 -E "WARNING: ThreadSanitizer|FATAL|Failure|FAILED" "$tlog" | head -150
+      echo "tests: eal-rings under TSan: FAIL (exit $trc)"
+      tsan_ok=0
+    fi
+    rm -f "$tlog"
+    echo "tests: TSan phase took $(( $(date +%s) - t )) s"
+  fi
+  [ "$tsan_ok" = 1 ] || failed=$((failed + 1))
 fi
 
 echo "tests: total $(( $(date +%s) - t_start )) s"
