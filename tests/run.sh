@@ -66,6 +66,10 @@ if [ "${FG_SANITIZE:-0}" = 1 ] || [ "${FG_FUZZ_SECONDS:-0}" -gt 0 ]; then
   fuzz_targets="tests/fuzz/fuzz-engine tests/fuzz/fuzz-classify tests/fuzz/fuzz-tcp-options tests/fuzz/fuzz-config"
   suite_targets=""
   if [ "$san_ok" = 1 ] && [ "${FG_SANITIZE:-0}" = 1 ]; then
+    # Regenerate first (a no-op when no meson.build changed): in a build
+    # directory set up before a test was added, introspection would not
+    # list it, and meson test would refuse to run a test never built.
+    ninja -C "$sdir" build.ninja > /dev/null || san_ok=0
     suite_targets=$(meson introspect "$sdir" --tests | python3 -c '
 import json, sys, os
 root = sys.argv[1]
