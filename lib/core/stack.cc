@@ -288,6 +288,9 @@ stack::pool_census stack::pools() const
     p.gen_in_flight = generator_in_flight();
     if (!_lcores.empty() && _lcores[0]->out.pool != nullptr) {
         p.mbufs_available = rte_mempool_avail_count(_lcores[0]->out.pool);
+        for (const auto& l : _lcores) {
+            p.mbufs_available += l->out.stashed(); // raw mbufs an lcore took ahead (pkt_out::alloc)
+        }
     }
     return p;
 }

@@ -210,7 +210,8 @@ public:
         uint64_t timers = 0;          // armed timers (connection timers: the wheels hold nothing else)
         uint64_t gen_in_flight = 0;   // generator connections in SYN-SENT or held
         uint64_t mbufs_available = 0; // free mbufs of the pool lcore 0 allocates from (rte_mempool_avail_count,
-                                      // per-lcore caches included; shared by every port on its socket)
+                                      // per-lcore caches included; shared by every port on its socket), plus
+                                      // the raw mbufs this stack's lcores hold in their pkt_out stashes
         bool operator==(const pool_census&) const = default;
     };
     pool_census pools() const;

@@ -18,9 +18,10 @@
 //  * afterwards every pool is back where it started: connection blocks
 //    (client and responder, every state, requests included), SYN-queue
 //    places, the connection tables, armed timers, the generator's pairs,
-//    and the mbuf pool (rte_mempool_avail_count, per-lcore caches included:
-//    the ring pair, the injectors' hold, the stacks' tx backlogs and ARP
-//    queues hold nothing any more);
+//    and the mbuf pool (rte_mempool_avail_count, per-lcore caches included,
+//    plus the raw mbufs the lcores' pkt_out stashes took ahead: the ring
+//    pair, the injectors' hold, the stacks' tx backlogs and ARP queues hold
+//    nothing any more);
 //  * the injectors really did what they were asked (about 20% of frames
 //    dropped each way, duplicates, reorders and delays all happened).
 //
@@ -204,7 +205,15 @@ struct lossy_pair {
         c.client_conns = client->conns_in_use();
         c.resp_conns = resp->conns_in_use();
         c.syn_queue = lst->syn_queue_total();
+        // Free in the pool, and free in the lcores' stashes of raw mbufs
+        // (pkt_out::alloc takes 32 at a time ahead of use).
         c.mbufs_avail = rte_mempool_avail_count(client->lc(0).out.pool);
+        for (uint16_t i = 0; i < client->n_lcores(); i++) {
+            c.mbufs_avail += client->lc(i).out.stashed();
+        }
+        for (uint16_t i = 0; i < resp->n_lcores(); i++) {
+            c.mbufs_avail += resp->lc(i).out.stashed();
+        }
         c.gen_in_flight = client->generator_in_flight();
         return c;
     }
