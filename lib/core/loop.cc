@@ -202,8 +202,11 @@ void stack::poll_once(lcore& c)
         }
     }
     c.gen_seen_drops = c.out.dropped;
-    command cmds[8];
-    const unsigned nc = rte_ring_sc_dequeue_burst_elem(c.commands, cmds, sizeof(command), 8, nullptr);
+    // As many commands per poll as frames (8 before: an application thread
+    // closing every accepted connection found the ring full ~3 times per
+    // command in bench-e2e-handshake (a2) and the accept ring overflowed).
+    command cmds[rx_burst];
+    const unsigned nc = rte_ring_sc_dequeue_burst_elem(c.commands, cmds, sizeof(command), rx_burst, nullptr);
     for (unsigned i = 0; i < nc; i++) {
         busy = true;
         handle_command(c, cmds[i]);

@@ -116,6 +116,9 @@ public:
     FG_ALWAYS_INLINE uint32_t lookup_hashed(const tuple4& k, uint32_t h) const
     {
         const uint32_t b1 = primary(h);
+        if (_occ[b1] == 0) {
+            return none; // nothing in the bucket, nothing of it in a secondary: no fetch (see lookup_burst)
+        }
         const bucket& p = _buckets[b1];
         int s = find(p, k);
         if (FG_LIKELY(s >= 0)) {
@@ -137,6 +140,13 @@ public:
         const bucket* b = &_buckets[primary(h)];
         rte_prefetch0(b);
         rte_prefetch0(reinterpret_cast<const char*>(b) + 64);
+    }
+    // The primary bucket of a key about to be inserted, for writing.
+    void prefetch_insert(const tuple4& k) const
+    {
+        const char* b = reinterpret_cast<const char*>(&_buckets[primary(hash(k))]);
+        prefetch_w(b);
+        prefetch_w(b + 64);
     }
 
     // Any thread, no lock. The answer is exact for keys that are present (or

@@ -122,6 +122,12 @@ void engine::input_burst(rte_mbuf** m, const net::pkt_info* pi, uint32_t n)
                 rte_prefetch0(&at(slots[i]));
             } else {
                 misses++;
+                // A bare ACK that found no connection may be a cookie ACK
+                // about to become one: its bucket, which lookup_burst skipped
+                // when empty, is then written (a SYN in cookie mode is not).
+                if ((pi[base + i].tcp_flags & (th_syn | th_rst | th_ack)) == th_ack) {
+                    _table.prefetch_insert(keys[i]);
+                }
             }
         }
         // Lanes pay off from two segments up, and only with vector lanes: the
