@@ -92,8 +92,8 @@ void stack::lcore_end(lcore& c)
 // batches and run the timers once per millisecond.
 FG_ALWAYS_INLINE void stack::lcore_step(lcore& c)
 {
-    poll_once(c);
-    const uint64_t now = now_tsc();
+    const uint64_t now = now_tsc(); // one TSC read per iteration (the generator's clock too)
+    poll_once(c, now);
     if (FG_UNLIKELY(now - c.last_drain > c.drain_tsc)) {
         c.out.flush();
         c.last_drain = now;
@@ -167,7 +167,7 @@ void stack::finish(uint16_t idx)
     }
 }
 
-void stack::poll_once(lcore& c)
+void stack::poll_once(lcore& c, uint64_t now)
 {
     rte_mbuf* pkts[rx_burst];
     bool busy = false;
@@ -197,7 +197,7 @@ void stack::poll_once(lcore& c)
         c.out.flush();
     }
     if (c.gen && !c.out.backlogged() && c.out.dropped == c.gen_seen_drops) {
-        if (c.gen->poll(uint64_t(double(now_tsc()) * _ns_per_tsc)) != 0) {
+        if (c.gen->poll(uint64_t(double(now) * _ns_per_tsc)) != 0) {
             busy = true;
         }
     }

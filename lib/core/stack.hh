@@ -232,7 +232,7 @@ private:
     lcore* lcore_begin(unsigned lcore_id);
     void lcore_step(lcore& c);
     void lcore_end(lcore& c);
-    void poll_once(lcore& c);
+    void poll_once(lcore& c, uint64_t now_tsc); // now_tsc: read at the top of the iteration
     void handle_arp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
     void handle_icmp(lcore& c, rte_mbuf* m, const net::pkt_info& pi);
     // True if the segment is this lcore's to process; otherwise it was

@@ -104,6 +104,7 @@ generator::~generator()
 bool generator::init(const config& c, const env& e, std::string& error)
 {
     _cfg = c;
+    _cps_per_ns = c.cps / 1e9;
     _env = e;
     if (e.engine == nullptr || e.steer == nullptr) {
         error = "generator: needs its lcore's engine and the steering function";
@@ -239,7 +240,7 @@ uint32_t generator::poll(uint64_t now_ns)
         return 0;
     }
     // Token bucket: cps tokens a second, at most `burst` banked.
-    _tokens = std::min(double(_cfg.burst), _tokens + _cfg.cps * double(now_ns - _last_ns) / 1e9);
+    _tokens = std::min(double(_cfg.burst), _tokens + _cps_per_ns * double(now_ns - _last_ns));
     _last_ns = now_ns;
     uint32_t n = 0;
     while (_tokens >= 1.0 + n && n < _cfg.burst && (_cfg.total == 0 || _tries + n < _cfg.total) &&

@@ -194,6 +194,7 @@ private:
     uint32_t _next = 0;         // round-robin target
     uint64_t _poll_no = 0;
     double _tokens = 0;
+    double _cps_per_ns = 0; // cps / 1e9 (no division per poll)
     uint64_t _last_ns = 0;
     bool _clock_started = false;
     uint64_t _tries = 0;
