@@ -359,7 +359,7 @@ void flood_blaster::step(blaster_stats& out)
     // fills the ring pair (65536 deep): each SYN then waits ~10 ms in it and
     // is cold in every cache when the responder reads it; a NIC's rx ring
     // (1-4 K descriptors) never holds that much.
-    uint32_t room = burst - _np;
+    uint32_t room = _np < burst ? burst - _np : 0; // replies pending beyond a burst (a refusing port): none new
     if (_c.flood_in_flight != 0) {
         room = _population >= _c.flood_in_flight ? 0
                                                   : uint32_t(std::min<uint64_t>(room, _c.flood_in_flight - _population));

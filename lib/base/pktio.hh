@@ -16,19 +16,13 @@
 
 namespace fg {
 
-// rte_pktmbuf_free without reading the mbuf's second cache line when it need
-// not: a direct, unshared, single-segment mbuf (every frame a handshake
-// ends) goes straight back to its pool -- DPDK keeps next == NULL for those,
-// which rte_pktmbuf_prefree_seg would load (line 1) only to confirm. Line 1
-// of a received frame is otherwise never touched (no tx offload: see
-// pkt_out::offload), so that load was one more miss on a line the other
-// core wrote. Anything else takes DPDK's path.
+// Frees a frame the stack is done with. (A version that returned single-
+// segment mbufs straight to their pool, skipping rte_pktmbuf_free's load of
+// m->next, put tap rx mbufs back with a stale next pointer: DPDK's "next is
+// NULL in the pool" holds only for mbufs freed through rte_pktmbuf_free.
+// integ-active_kernel_accepts caught it as corrupt SYNs.)
 FG_ALWAYS_INLINE void free_frame(rte_mbuf* m)
 {
-    if (FG_LIKELY(m != nullptr && m->nb_segs == 1 && RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1)) {
-        rte_mempool_put(m->pool, m);
-        return;
-    }
     rte_pktmbuf_free(m);
 }
 
@@ -119,7 +113,7 @@ struct pkt_out {
         if (FG_LIKELY(st_n >= stash_ahead)) {
             prefetch_raw(stash[(st_head + stash_ahead - 1) & (stash_max - 1)]); // the window moves on by one
         }
-        reset(m);
+        rte_pktmbuf_reset(m);
         return m;
     }
 
@@ -150,28 +144,9 @@ private:
     {
         const char* h = reinterpret_cast<const char*>(m);
         prefetch_w(h);
-        if (offload()) {
-            prefetch_w(h + RTE_CACHE_LINE_SIZE);
-        }
+        prefetch_w(h + RTE_CACHE_LINE_SIZE); // rte_pktmbuf_reset writes next and tx_offload
         prefetch_w(h + data_at);
         prefetch_w(h + data_at + RTE_CACHE_LINE_SIZE);
-    }
-
-    // rte_pktmbuf_reset minus the second line's fields: a raw mbuf from
-    // the pool has next == NULL already (DPDK's invariant for free mbufs),
-    // and tx_offload is read only with offload flags, which transmit() sets
-    // together with l2_len/l3_len.
-    FG_ALWAYS_INLINE static void reset(rte_mbuf* m)
-    {
-        m->pkt_len = 0;
-        m->vlan_tci = 0;
-        m->vlan_tci_outer = 0;
-        m->nb_segs = 1;
-        m->port = RTE_MBUF_PORT_INVALID;
-        m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-        m->packet_type = 0;
-        rte_pktmbuf_reset_headroom(m);
-        m->data_len = 0;
     }
 
     // Called with at most stash_ahead left (so every one left is prefetched).

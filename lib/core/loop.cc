@@ -22,19 +22,18 @@ constexpr unsigned prefetch_ahead = 4;
 
 // The lines of a received frame, for writing: most frames are answered in
 // place (SYN -> SYN-ACK, SYN-ACK -> ACK, a segment -> RST) by rewriting
-// lengths and flags (header line 0), the tx offload fields (line 1, only
-// when the port offloads checksums) and the headers (data lines 0-1), and the other core wrote them last. The data
+// lengths and flags (header line 0), the tx offload fields (line 1; a frame
+// freed instead has its next pointer read there) and the headers (data lines
+// 0-1), and the other core wrote them last. The data
 // address is guessed from the mbuf's address (a pool's layout: header,
 // private area, buffer; data_off = headroom on receive) so its prefetch need
 // not wait for header line 0; a wrong guess (another pool, a shifted
 // data_off) costs only the benefit.
-FG_ALWAYS_INLINE void prefetch_frame(const rte_mbuf* m, uint32_t data_at, bool offload)
+FG_ALWAYS_INLINE void prefetch_frame(const rte_mbuf* m, uint32_t data_at)
 {
     const char* h = reinterpret_cast<const char*>(m);
     prefetch_w(h);
-    if (offload) {
-        prefetch_w(h + RTE_CACHE_LINE_SIZE); // tx offload fields; otherwise nobody touches this line
-    }
+    prefetch_w(h + RTE_CACHE_LINE_SIZE); // tx offload fields, and m->next, which freeing the frame reads
     prefetch_w(h + data_at);
     prefetch_w(h + data_at + RTE_CACHE_LINE_SIZE);
 }
@@ -230,11 +229,11 @@ void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
     // Two data lines: a TCP header with options (Ethernet 14 + IP 20 + TCP
     // 20-60) ends past the first 64 bytes, and the classifier sums it all.
     for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
-        prefetch_frame(pkts[i], c.rx_data_at, c.out.offload());
+        prefetch_frame(pkts[i], c.rx_data_at);
     }
     for (uint16_t i = 0; i < n; i++) {
         if (i + prefetch_ahead < n) {
-            prefetch_frame(pkts[i + prefetch_ahead], c.rx_data_at, c.out.offload());
+            prefetch_frame(pkts[i + prefetch_ahead], c.rx_data_at);
         }
         rte_mbuf* m = pkts[i];
         c.ctr.inc(ctr::rx_bytes, rte_pktmbuf_pkt_len(m));

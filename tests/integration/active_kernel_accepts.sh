@@ -35,9 +35,9 @@ command -v nft >/dev/null || skip_or_fail "needs nft"
 N=${FG_ACTIVE_N:-10000}
 LCORES=${FG_ACTIVE_LCORES:-0}
 
-# run_case NAME CLOSE SYNCOOKIES BACKLOG LINGER(0|1)
+# run_case NAME CLOSE SYNCOOKIES BACKLOG LINGER(0|1) [CPS]
 run_case() {
-  local name=$1 close=$2 cookies=$3 backlog=$4 linger=$5
+  local name=$1 close=$2 cookies=$3 backlog=$4 linger=$5 cps=${6:-20000}
   nsexec sysctl -qw net.ipv4.tcp_syncookies="$cookies" || fail "cannot set tcp_syncookies"
   local sent0 recv0 ovf0
   sent0=$(knetstat SyncookiesSent); recv0=$(knetstat SyncookiesRecv); ovf0=$(knetstat ListenOverflows)
@@ -47,7 +47,7 @@ run_case() {
     extra=(--target $KADDR:8081 --syn-retries 4)
     total=$((2 * N))
   fi
-  tap_loadgen "lg_$name" "$LCORES" --target $KADDR:8080 "${extra[@]}" --connections "$total" --cps 20000 \
+  tap_loadgen "lg_$name" "$LCORES" --target $KADDR:8080 "${extra[@]}" --connections "$total" --cps "$cps" \
     --close "$close" --duration 50 --json "$T_DIR/lg_$name.json"
   loadgen_wait "lg_$name" 70
   log "$name: fg-loadgen: $(lg_summary "lg_$name")"
@@ -124,5 +124,10 @@ nsexec nft add table inet fg &&
 run_case rst rst 1 65535 0
 run_case fin fin 1 65535 0
 run_case cookies fin 2 65535 0
-run_case backlog fin 1 4 1
+# 2000/s: the run lasts as long anyway (the 8081 SYNs time out after 31 s),
+# the queue still overflows at the start (cookies sent and received:
+# asserted), and at 20000/s a third ACK the full accept queue dropped was now
+# and then not recovered by the FIN retransmissions before the test ended
+# (kernel distinct 9997 of 10,000 once, on a quiet machine).
+run_case backlog fin 1 4 1 2000
 log "PASS"
