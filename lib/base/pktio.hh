@@ -16,14 +16,14 @@
 
 namespace fg {
 
-// Frees a frame the stack is done with. (A version that returned single-
-// segment mbufs straight to their pool, skipping rte_pktmbuf_free's load of
-// m->next, put tap rx mbufs back with a stale next pointer: DPDK's "next is
-// NULL in the pool" holds only for mbufs freed through rte_pktmbuf_free.
-// integ-active_kernel_accepts caught it as corrupt SYNs.)
-FG_ALWAYS_INLINE void free_frame(rte_mbuf* m)
+// Where the frame of an mbuf from `pool` starts, as an offset from the mbuf's
+// address: a pool's mbufs are laid out header, private area, buffer, and
+// data_off is the headroom after a reset or a receive. Lets a prefetch of the
+// frame go out without waiting for the header line that holds buf_addr.
+inline uint32_t frame_offset(rte_mempool* pool)
 {
-    rte_pktmbuf_free(m);
+    return uint32_t(sizeof(rte_mbuf)) + (pool != nullptr ? rte_pktmbuf_priv_size(pool) : 0) +
+           RTE_PKTMBUF_HEADROOM;
 }
 
 struct pkt_out {
@@ -56,9 +56,6 @@ struct pkt_out {
     uint32_t bl_n = 0;
 
     bool backlogged() const { return bl_n != 0; }
-    // Frames carry checksum offload requests: the tx offload fields (the
-    // mbuf's second line) are written. Without, that line is left alone.
-    bool offload() const { return tx_ip_cksum && tx_tcp_cksum; }
 
     FG_ALWAYS_INLINE void push(rte_mbuf* m)
     {
@@ -138,7 +135,7 @@ private:
     rte_mbuf* stash[stash_max];
     uint32_t st_head = 0;
     uint32_t st_n = 0;
-    uint32_t data_at = 0; // a pool mbuf's frame start from its address (header, private area, buffer)
+    uint32_t data_at = 0; // frame_offset(pool), set by refill()
 
     FG_ALWAYS_INLINE void prefetch_raw(const rte_mbuf* m) const
     {
@@ -155,7 +152,7 @@ private:
         if (pool == nullptr) {
             return;
         }
-        data_at = uint32_t(sizeof(rte_mbuf)) + rte_pktmbuf_priv_size(pool) + RTE_PKTMBUF_HEADROOM;
+        data_at = frame_offset(pool);
         void* got[stash_refill];
         uint32_t k = stash_refill;
         if (rte_mempool_get_bulk(pool, got, stash_refill) != 0) {

@@ -69,8 +69,7 @@ lcore* stack::lcore_begin(unsigned lcore_id)
     c.next_resolve_ms = 0;
     c.drain_tsc = (tsc_hz() + 999999) / 1000000 * drain_us;
     c.last_drain = now_tsc();
-    c.rx_data_at = uint32_t(sizeof(rte_mbuf)) + (c.out.pool != nullptr ? rte_pktmbuf_priv_size(c.out.pool) : 0) +
-                   RTE_PKTMBUF_HEADROOM;
+    c.rx_data_at = frame_offset(c.out.pool);
     c.running = true;
     if (_cfg.gratuitous_arp && c.idx == 0) {
         send_garps(c);

@@ -367,16 +367,7 @@ private:
     // path (bench-e2e-synflood under perf, 21 % of all samples).
     static net::tcp_options synack_net_options(const syn_options& s)
     {
-        net::tcp_options o;
-        o.mss = s.mss;
-        o.wscale = s.wscale;
-        o.has_mss = s.has_mss;
-        o.has_wscale = s.has_wscale;
-        o.sack_ok = s.sack_ok;
-        o.has_ts = s.has_ts;
-        o.ts_val = s.ts_val;
-        o.ts_ecr = s.ts_ecr;
-        return o;
+        return convert_options<net::tcp_options>(s);
     }
     // Our TSval for a connection now.
     uint32_t tsval(const conn& c) const { return _now_ms + c.ts_offset; }
@@ -406,7 +397,7 @@ private:
     void drop(rte_mbuf* m, ctr c)
     {
         _ctr.inc(c);
-        free_frame(m);
+        rte_pktmbuf_free(m);
     }
 
     // ---- data path (data.cc: input, ACKs, states; send.cc: output, timers) ----

@@ -205,7 +205,7 @@ bool engine::sync_checks(conn& c, uint32_t slot, rte_mbuf*& m, const net::pkt_in
 void engine::reset_by_peer(conn& c, uint32_t slot, rte_mbuf* m)
 {
     _ctr.inc(ctr::rst_received);
-    free_frame(m);
+    rte_pktmbuf_free(m);
     post_event(c, event_type::reset, ECONNRESET);
     free_conn(c, slot);
 }

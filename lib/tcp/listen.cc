@@ -238,7 +238,7 @@ void engine::on_cookie_ack(listener& l, rte_mbuf* m, const net::pkt_info& pi, co
         }
         return;
     }
-    free_frame(m);
+    rte_pktmbuf_free(m);
 }
 
 void engine::start_idle_timer(const listener& l, conn& c, uint32_t slot)

@@ -49,11 +49,12 @@ struct syn_options {
     friend bool operator==(const syn_options&, const syn_options&) = default;
 };
 
-// Any parsed-options struct with the fields above (lib/net's tcp_options).
-template <class Parsed>
-syn_options to_syn_options(const Parsed& p)
+// Field by field between option structs with the fields above (syn_options,
+// lib/net's tcp_options), inline (see engine::synack_net_options).
+template <class To, class From>
+To convert_options(const From& p)
 {
-    syn_options o;
+    To o;
     o.mss = p.mss;
     o.wscale = p.wscale;
     o.has_mss = p.has_mss;
@@ -63,6 +64,12 @@ syn_options to_syn_options(const Parsed& p)
     o.ts_val = p.ts_val;
     o.ts_ecr = p.ts_ecr;
     return o;
+}
+// Any parsed-options struct with the fields above (lib/net's tcp_options).
+template <class Parsed>
+syn_options to_syn_options(const Parsed& p)
+{
+    return convert_options<syn_options>(p);
 }
 
 // What this host offers and advertises.
