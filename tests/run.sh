@@ -36,8 +36,32 @@ fail=$(count Fail); fail=${fail:-0}
 to=$(count Timeout); to=${to:-0}
 xp=$(count "Unexpected Pass"); xp=${xp:-0}
 skip=$(count Skipped); skip=${skip:-0}
-rm -f "$log"
 failed=$((fail + to + xp))
+# An integration test that failed gets one more run, alone, and a pass then
+# counts -- but is printed as FLAKY with the first run's output above it.
+# Those tests share two CPUs with the Linux peer, Python servers and other
+# processes: a peer descheduled at the wrong moment (a listen(4) queue
+# overflowing, a tap read late) can fail one run on a loaded machine. A test
+# that fails twice fails; the unit, eal, apps and bench-smoke suites are
+# never re-run.
+flaky=""
+for t in $(sed -n "s#^ *[0-9]*/[0-9]* floodgate:integration / \(integ-[a-z0-9_]*\) *\(FAIL\|TIMEOUT\) .*#\1#p" "$log" | sort -u); do
+  echo "tests: $t failed: running it once more"
+  rlog=$(mktemp)
+  meson test -C "$builddir" --no-rebuild --print-errorlogs --timeout-multiplier 2 "$t" > "$rlog" 2>&1
+  sed -n '/^ *1\/1 /,/^Timeout:/p' "$rlog"
+  if grep -qE "^ *1/1 .* OK " "$rlog"; then
+    flaky="$flaky $t"
+    failed=$((failed - 1))
+    ok=$((ok + 1))
+  fi
+  rm -f "$rlog"
+done
+if [ -n "$flaky" ]; then
+  echo "tests: FLAKY (failed once, passed when run again):$flaky"
+  [ "$failed" -eq 0 ] && rc=0
+fi
+rm -f "$log"
 if [ "${CI:-}" = "true" ] && [ "$skip" -gt 0 ]; then
   echo "tests: $skip test(s) skipped while CI=true; integration tests must run in CI"
   failed=$((failed + skip))
