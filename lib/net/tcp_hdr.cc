@@ -20,28 +20,24 @@ namespace {
 // function's time). Sums are RFC 1071 over the 16-bit words as numbers
 // (network order values), folded at the end.
 struct words {
-    uint32_t sum = 0;
+    uint64_t sum = 0; // 32-bit words and 16-bit values: carries kept above bit 31, folded once
     FG_ALWAYS_INLINE void add16(uint32_t v) { sum += v; }
-    FG_ALWAYS_INLINE void add32(uint32_t v) { sum += (v >> 16) + (v & 0xffff); }
+    FG_ALWAYS_INLINE void add32(uint32_t v) { sum += v; }
+    // A header's sum stays below 2^40 (at most 24 words): its three 16-bit
+    // pieces plus the carries, then end-around carries twice.
     FG_ALWAYS_INLINE uint16_t fold() const
     {
-        uint32_t x = (sum & 0xffff) + (sum >> 16);
-        x = (x & 0xffff) + (x >> 16);
-        return uint16_t(x);
+        uint32_t y = uint32_t(sum & 0xffff) + uint32_t((sum >> 16) & 0xffff) + uint32_t(sum >> 32);
+        y = (y & 0xffff) + (y >> 16);
+        return uint16_t((y & 0xffff) + (y >> 16));
     }
 };
 
 // write_tcp_options()'s layout (Linux's: MSS, SACK-permitted+timestamps,
-// window scale), summing the words as they are written.
+// window scale) as 32-bit words, each stored and summed as it is made.
 FG_ALWAYS_INLINE uint32_t put_options(uint8_t* dst, const tcp_options& o, words& w)
 {
     uint8_t* p = dst;
-    auto put16 = [&](uint8_t hi, uint8_t lo) {
-        p[0] = hi;
-        p[1] = lo;
-        p += 2;
-        w.add16((uint32_t(hi) << 8) | lo);
-    };
     auto put32 = [&](uint32_t v) {
         const uint32_t be = rte_cpu_to_be_32(v);
         std::memcpy(p, &be, 4);
@@ -49,50 +45,35 @@ FG_ALWAYS_INLINE uint32_t put_options(uint8_t* dst, const tcp_options& o, words&
         w.add32(v);
     };
     if (o.has_mss) {
-        put16(tcpopt_mss, tcpolen_mss);
-        put16(uint8_t(o.mss >> 8), uint8_t(o.mss));
+        put32((uint32_t(tcpopt_mss) << 24) | (uint32_t(tcpolen_mss) << 16) | o.mss);
     }
     if (o.has_ts) {
-        if (o.sack_ok) {
-            put16(tcpopt_sack_perm, tcpolen_sack_perm);
-        } else {
-            put16(tcpopt_nop, tcpopt_nop);
-        }
-        put16(tcpopt_timestamp, tcpolen_timestamp);
+        put32(o.sack_ok ? (uint32_t(tcpopt_sack_perm) << 24) | (uint32_t(tcpolen_sack_perm) << 16) |
+                              (uint32_t(tcpopt_timestamp) << 8) | tcpolen_timestamp
+                        : (uint32_t(tcpopt_nop) << 24) | (uint32_t(tcpopt_nop) << 16) |
+                              (uint32_t(tcpopt_timestamp) << 8) | tcpolen_timestamp);
         put32(o.ts_val);
         put32(o.ts_ecr);
     } else if (o.sack_ok) {
-        put16(tcpopt_nop, tcpopt_nop);
-        put16(tcpopt_sack_perm, tcpolen_sack_perm);
+        put32((uint32_t(tcpopt_nop) << 24) | (uint32_t(tcpopt_nop) << 16) | (uint32_t(tcpopt_sack_perm) << 8) |
+              tcpolen_sack_perm);
     }
     if (o.has_wscale) {
-        put16(tcpopt_nop, tcpopt_window);
-        put16(tcpolen_window, o.wscale);
+        put32((uint32_t(tcpopt_nop) << 24) | (uint32_t(tcpopt_window) << 16) | (uint32_t(tcpolen_window) << 8) |
+              o.wscale);
     }
     return uint32_t(p - dst);
 }
 
-} // namespace
-
-uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte_ether_addr& dst_mac,
-                          const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
-                          const tcp_options* opts, cksum_mode mode, uint32_t payload_len)
+// The IPv4 and TCP headers (and options) of make_tcp_segment, after the
+// Ethernet header; `t` and `o` must not point into `buf`.
+FG_ALWAYS_INLINE uint32_t write_ip_tcp(uint8_t* buf, const tuple4& tup, uint32_t seq, uint32_t ack, uint8_t flags,
+                                       uint16_t window, const tcp_options* o, cksum_mode mode, uint32_t payload_len)
 {
-    // Copy every argument that may live in `buf` before writing to it.
-    const rte_ether_addr smac = src_mac;
-    const rte_ether_addr dmac = dst_mac;
-    const tuple4 tup = t;
-    tcp_options o;
-    const bool has_opts = opts != nullptr;
-    if (has_opts) {
-        o = *opts;
-    }
-
-    write_eth(buf, dmac, smac, RTE_ETHER_TYPE_IPV4);
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(buf + eth_hdr_len);
     auto* tcp = reinterpret_cast<rte_tcp_hdr*>(buf + eth_hdr_len + ipv4_hdr_len);
     words tw; // TCP: header, options, pseudo-header
-    const uint32_t opt_len = has_opts ? put_options(reinterpret_cast<uint8_t*>(tcp + 1), o, tw) : 0;
+    const uint32_t opt_len = o != nullptr ? put_options(reinterpret_cast<uint8_t*>(tcp + 1), *o, tw) : 0;
     const uint32_t tcp_len = uint32_t(sizeof(rte_tcp_hdr)) + opt_len;
     const uint32_t l4_len = tcp_len + payload_len;
     const uint16_t total = uint16_t(ipv4_hdr_len + l4_len);
@@ -131,7 +112,7 @@ uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte
         tw.add32(ack);
         tw.add16(off_flags);
         tw.add16(window);
-        tw.sum += pw.fold();
+        tw.sum += pw.sum; // 64 bits hold both: one fold
         if (payload_len != 0) {
             // Bytes already in the buffer (not just written): summed from memory,
             // in memory order, then taken as a network-order value.
@@ -142,6 +123,35 @@ uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte
         tcp->cksum = rte_cpu_to_be_16(pw.fold()); // the NIC finishes it (= rte_ipv4_phdr_cksum)
     }
     return eth_hdr_len + ipv4_hdr_len + l4_len;
+}
+
+} // namespace
+
+uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte_ether_addr& dst_mac,
+                          const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
+                          const tcp_options* opts, cksum_mode mode, uint32_t payload_len)
+{
+    // Copy every argument that may live in `buf` before writing to it.
+    const rte_ether_addr smac = src_mac;
+    const rte_ether_addr dmac = dst_mac;
+    const tuple4 tup = t;
+    tcp_options o;
+    if (opts != nullptr) {
+        o = *opts;
+    }
+    write_eth(buf, dmac, smac, RTE_ETHER_TYPE_IPV4);
+    return write_ip_tcp(buf, tup, seq, ack, flags, window, opts != nullptr ? &o : nullptr, mode, payload_len);
+}
+
+uint32_t make_tcp_reply(uint8_t* buf, const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
+                        const tcp_options* opts, cksum_mode mode)
+{
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(buf);
+    const rte_ether_addr from = eth->src_addr;
+    eth->src_addr = eth->dst_addr;
+    eth->dst_addr = from;
+    eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    return write_ip_tcp(buf, t, seq, ack, flags, window, opts, mode, 0);
 }
 
 uint32_t make_tcp_reset_for(uint8_t* buf, const pkt_info& in, const rte_ether_addr& src_mac,

@@ -43,6 +43,14 @@ uint32_t make_tcp_segment(uint8_t* buf, const rte_ether_addr& src_mac, const rte
                           const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
                           const tcp_options* opts, cksum_mode mode, uint32_t payload_len = 0);
 
+// A reply written over the frame it answers (a SYN becoming its SYN-ACK): the
+// frame's Ethernet addresses swapped in place, then the bytes
+// make_tcp_segment(buf, <its destination MAC>, <its source MAC>, t, ...)
+// writes, without payload. Unlike make_tcp_segment, `t` and `opts` must not
+// point into `buf` (nothing is copied first): the per-SYN path of a flood.
+uint32_t make_tcp_reply(uint8_t* buf, const tuple4& t, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t window,
+                        const tcp_options* opts, cksum_mode mode);
+
 // The reset RFC 9293 3.10.7.1 sends for an unacceptable segment `in` (as
 // classified): if `in` has ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0>
 // <ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SEG.LEN counting payload, SYN and FIN.

@@ -389,6 +389,9 @@ private:
     // RST): built in the segment's own mbuf. `limited`: subject to the per-lcore
     // RST rate limit (closed ports).
     void send_reset_for(rte_mbuf* m, const net::pkt_info& pi, bool limited);
+    // True if the received frame m can carry a reply of len bytes in place
+    // (direct, not shared, room enough; a chained payload tail is freed).
+    static bool reusable(rte_mbuf* m, uint32_t len);
     // Re-uses m for a reply or allocates a frame; nullptr (counted) if none.
     rte_mbuf* frame_for(rte_mbuf* m, uint32_t len);
     // Final touches (lengths, checksum mode, offload flags) and transmit.

@@ -43,16 +43,20 @@ uint16_t engine::rcv_window(const conn& c) const
     return uint16_t(std::min<uint32_t>(w, max_unscaled_window));
 }
 
+bool engine::reusable(rte_mbuf* m, uint32_t len)
+{
+    if (FG_UNLIKELY(m->nb_segs > 1)) {
+        rte_pktmbuf_free(m->next); // headers are in the first segment; the rest is payload we drop
+        m->next = nullptr;
+        m->nb_segs = 1;
+    }
+    return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 && uint32_t(m->buf_len) >= uint32_t(m->data_off) + len;
+}
+
 rte_mbuf* engine::frame_for(rte_mbuf* m, uint32_t len)
 {
     if (m != nullptr) {
-        if (FG_UNLIKELY(m->nb_segs > 1)) {
-            rte_pktmbuf_free(m->next); // headers are in the first segment; the rest is payload we drop
-            m->next = nullptr;
-            m->nb_segs = 1;
-        }
-        if (FG_LIKELY(RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
-                      uint32_t(m->buf_len) >= uint32_t(m->data_off) + len)) {
+        if (FG_LIKELY(reusable(m, len))) {
             return m;
         }
         rte_pktmbuf_free(m); // shared or too small to write into: build afresh
@@ -88,6 +92,13 @@ void engine::send_segment(const tuple4& t, rte_mbuf* m, uint8_t flags, uint32_t 
                           const net::tcp_options* opts)
 {
     const uint32_t len = net::tcp_segment_len(opts);
+    if (m != nullptr && FG_LIKELY(reusable(m, len))) {
+        // A reply in the received frame (a SYN's SYN-ACK, a segment's ACK),
+        // back to where it came from: written in place.
+        net::make_tcp_reply(rte_pktmbuf_mtod(m, uint8_t*), t, seq, ack, flags, window, opts, cksum());
+        transmit(m, len, false, t);
+        return;
+    }
     rte_ether_addr src = _cfg.src_mac;
     rte_ether_addr dst = _cfg.dst_mac;
     bool fresh = true;
