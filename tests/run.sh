@@ -37,15 +37,15 @@ to=$(count Timeout); to=${to:-0}
 xp=$(count "Unexpected Pass"); xp=${xp:-0}
 skip=$(count Skipped); skip=${skip:-0}
 failed=$((fail + to + xp))
-# An integration test that failed gets one more run, alone, and a pass then
-# counts -- but is printed as FLAKY with the first run's output above it.
-# Those tests share two CPUs with the Linux peer, Python servers and other
-# processes: a peer descheduled at the wrong moment (a listen(4) queue
-# overflowing, a tap read late) can fail one run on a loaded machine. A test
-# that fails twice fails; the unit, eal, apps and bench-smoke suites are
-# never re-run.
+# An integration, apps or bench-smoke test that failed gets one more run,
+# alone, and a pass then counts -- but is printed as FLAKY with the first
+# run's output above it. Those tests run whole processes (the Linux peer,
+# Python servers, our apps with their lcores) on two shared CPUs: a peer
+# descheduled at the wrong moment (a listen(4) queue overflowing, a tap read
+# late) can fail one run on a loaded machine. A test that fails twice fails;
+# the unit and eal suites are never re-run.
 flaky=""
-for t in $(sed -n "s#^ *[0-9]*/[0-9]* floodgate:integration / \(integ-[a-z0-9_]*\) *\(FAIL\|TIMEOUT\) .*#\1#p" "$log" | sort -u); do
+for t in $(sed -n "s#^ *[0-9]*/[0-9]* floodgate:\(integration\|apps\|bench-smoke\) / \([a-z0-9_-]*\) *\(FAIL\|TIMEOUT\) .*#\2#p" "$log" | sort -u); do
   echo "tests: $t failed: running it once more"
   rlog=$(mktemp)
   meson test -C "$builddir" --no-rebuild --print-errorlogs --timeout-multiplier 2 "$t" > "$rlog" 2>&1
