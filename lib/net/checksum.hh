@@ -29,25 +29,41 @@ namespace fg::net {
 inline uint64_t cksum_add(const void* p, uint32_t len, uint64_t sum = 0)
 {
     const uint8_t* b = static_cast<const uint8_t*>(p);
-    // 32-bit words into a 64-bit accumulator: no carry is ever lost.
+    // 64-bit words into a 128-bit accumulator (add, add-with-carry: two
+    // instructions per 8 bytes); the carries above bit 63 are added back at
+    // the end (end-around carry: 2^64 = 1 modulo 2^16 - 1).
+    unsigned __int128 acc = sum;
     while (len >= 16) {
-        uint32_t w[4];
+        uint64_t w[2];
         std::memcpy(w, b, 16);
-        sum += uint64_t(w[0]) + w[1] + w[2] + w[3];
+        acc += w[0];
+        acc += w[1];
         b += 16;
         len -= 16;
     }
-    while (len >= 4) {
+    if (len >= 8) {
+        uint64_t w;
+        std::memcpy(&w, b, 8);
+        acc += w;
+        b += 8;
+        len -= 8;
+    }
+    uint64_t s = uint64_t(acc) + uint64_t(acc >> 64);
+    s += s < uint64_t(acc >> 64) ? 1 : 0; // the carry of that addition, around again
+    // The rest (0-7 bytes) as 32-bit words and a last 16-bit word or byte,
+    // into a 64-bit sum that cannot overflow from here: fold once first.
+    s = (s & 0xffffffffu) + (s >> 32);
+    if (len >= 4) {
         uint32_t w;
         std::memcpy(&w, b, 4);
-        sum += w;
+        s += w;
         b += 4;
         len -= 4;
     }
     if (len >= 2) {
         uint16_t w;
         std::memcpy(&w, b, 2);
-        sum += w;
+        s += w;
         b += 2;
         len -= 2;
     }
@@ -56,9 +72,9 @@ inline uint64_t cksum_add(const void* p, uint32_t len, uint64_t sum = 0)
         // as loaded natively that is the first byte of the pair.
         uint16_t w = 0;
         std::memcpy(&w, b, 1);
-        sum += w;
+        s += w;
     }
-    return sum;
+    return s;
 }
 
 // Folds a partial sum to 16 bits (end-around carries), not complemented:
