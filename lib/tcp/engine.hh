@@ -396,7 +396,11 @@ private:
     rte_mbuf* frame_for(rte_mbuf* m, uint32_t len);
     // Final touches (lengths, checksum mode, offload flags) and transmit.
     void transmit(rte_mbuf* m, uint32_t len, bool fresh, const tuple4& t);
-    net::cksum_mode cksum() const;
+    // (Inline: asked several times per segment built.)
+    net::cksum_mode cksum() const
+    {
+        return _cfg.out->tx_ip_cksum && _cfg.out->tx_tcp_cksum ? net::cksum_mode::offload : net::cksum_mode::software;
+    }
     void drop(rte_mbuf* m, ctr c)
     {
         _ctr.inc(c);

@@ -30,11 +30,6 @@ net::tcp_options ts_options(bool ts_ok, uint32_t tsval, uint32_t tsecr)
 
 } // namespace
 
-net::cksum_mode engine::cksum() const
-{
-    return _cfg.out->tx_ip_cksum && _cfg.out->tx_tcp_cksum ? net::cksum_mode::offload : net::cksum_mode::software;
-}
-
 uint16_t engine::rcv_window(const conn& c) const
 {
     // We consume (discard) everything we accept, so the window is always the
