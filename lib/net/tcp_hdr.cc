@@ -20,17 +20,9 @@ namespace {
 // function's time). Sums are RFC 1071 over the 16-bit words as numbers
 // (network order values), folded at the end.
 struct words {
-    uint64_t sum = 0; // 32-bit words and 16-bit values: carries kept above bit 31, folded once
-    FG_ALWAYS_INLINE void add16(uint32_t v) { sum += v; }
-    FG_ALWAYS_INLINE void add32(uint32_t v) { sum += v; }
-    // A header's sum stays below 2^40 (at most 24 words): its three 16-bit
-    // pieces plus the carries, then end-around carries twice.
-    FG_ALWAYS_INLINE uint16_t fold() const
-    {
-        uint32_t y = uint32_t(sum & 0xffff) + uint32_t((sum >> 16) & 0xffff) + uint32_t(sum >> 32);
-        y = (y & 0xffff) + (y >> 16);
-        return uint16_t((y & 0xffff) + (y >> 16));
-    }
+    uint64_t sum = 0; // 16- and 32-bit values as numbers; carries kept above bit 31 until the fold
+    FG_ALWAYS_INLINE void add(uint32_t v) { sum += v; }
+    FG_ALWAYS_INLINE uint16_t fold() const { return cksum_fold(sum); }
 };
 
 // write_tcp_options()'s layout (Linux's: MSS, SACK-permitted+timestamps,
@@ -42,7 +34,7 @@ FG_ALWAYS_INLINE uint32_t put_options(uint8_t* dst, const tcp_options& o, words&
         const uint32_t be = rte_cpu_to_be_32(v);
         std::memcpy(p, &be, 4);
         p += 4;
-        w.add32(v);
+        w.add(v);
     };
     if (o.has_mss) {
         put32((uint32_t(tcpopt_mss) << 24) | (uint32_t(tcpolen_mss) << 16) | o.mss);
@@ -92,26 +84,26 @@ FG_ALWAYS_INLINE uint32_t write_ip_tcp(uint8_t* buf, const tuple4& tup, uint32_t
     tcp->tcp_urp = 0;
     // Pseudo-header: source, destination, protocol, TCP length.
     words pw;
-    pw.add32(src);
-    pw.add32(dst);
-    pw.add16(IPPROTO_TCP);
-    pw.add16(l4_len);
+    pw.add(src);
+    pw.add(dst);
+    pw.add(IPPROTO_TCP);
+    pw.add(l4_len);
     if (mode == cksum_mode::software) {
         // IP: version/IHL/TOS, total length, ID 0, DF, TTL/protocol, addresses.
         words iw;
-        iw.add16(0x4500);
-        iw.add16(total);
-        iw.add16(RTE_IPV4_HDR_DF_FLAG);
-        iw.add16((uint32_t(default_ttl) << 8) | IPPROTO_TCP);
-        iw.add32(src);
-        iw.add32(dst);
+        iw.add(0x4500);
+        iw.add(total);
+        iw.add(RTE_IPV4_HDR_DF_FLAG);
+        iw.add((uint32_t(default_ttl) << 8) | IPPROTO_TCP);
+        iw.add(src);
+        iw.add(dst);
         ip->hdr_checksum = rte_cpu_to_be_16(uint16_t(~iw.fold()));
-        tw.add16(rte_be_to_cpu_16(tup.lport));
-        tw.add16(rte_be_to_cpu_16(tup.rport));
-        tw.add32(seq);
-        tw.add32(ack);
-        tw.add16(off_flags);
-        tw.add16(window);
+        tw.add(rte_be_to_cpu_16(tup.lport));
+        tw.add(rte_be_to_cpu_16(tup.rport));
+        tw.add(seq);
+        tw.add(ack);
+        tw.add(off_flags);
+        tw.add(window);
         tw.sum += pw.sum; // 64 bits hold both: one fold
         if (payload_len != 0) {
             // Bytes already in the buffer (not just written): summed from memory,
