@@ -187,22 +187,22 @@ TEST(MakeTcpSegment, TupleInsideTheBufferIsCopiedFirst)
     EXPECT_EQ(std::vector<uint8_t>(g, g + n2), scapy_synack);
 }
 
+// A random 4-tuple from 10.0.0.x to 198.18.x.x, any ports.
+tuple4 random_tuple(std::mt19937& rng)
+{
+    const uint32_t l = RTE_IPV4(10, 0, 0, 1) + rng() % 1000;
+    const uint16_t lp = uint16_t(rng());
+    const uint32_t r = RTE_IPV4(198, 18, 0, 0) + rng() % 1000;
+    return make_tuple4(l, lp, r, uint16_t(rng()));
+}
+
 TEST(MakeTcpSegment, RoundTripsThroughClassify)
 {
     std::mt19937 rng(11);
     for (int i = 0; i < 2000; i++) {
         buffer buf;
-        const tuple4 t = make_tuple4(RTE_IPV4(10, 0, 0, 1) + rng() % 1000, uint16_t(rng()),
-                                     RTE_IPV4(198, 18, 0, 0) + rng() % 1000, uint16_t(rng()));
-        tcp_options o;
-        o.has_mss = (rng() & 1) != 0;
-        o.mss = o.has_mss ? uint16_t(1 + rng() % 9000) : 0;
-        o.sack_ok = (rng() & 1) != 0;
-        o.has_ts = (rng() & 1) != 0;
-        o.ts_val = o.has_ts ? uint32_t(rng()) : 0;
-        o.ts_ecr = o.has_ts ? uint32_t(rng()) : 0;
-        o.has_wscale = (rng() & 1) != 0;
-        o.wscale = o.has_wscale ? uint8_t(rng() % 15) : 0;
+        const tuple4 t = random_tuple(rng);
+        const tcp_options o = random_tcp_options(rng, 9000);
         const uint32_t seq = rng(), ack = rng();
         const uint8_t flags = uint8_t(rng());
         const uint16_t win = uint16_t(rng());
@@ -257,17 +257,8 @@ TEST(MakeTcpReply, EqualsMakeTcpSegmentWithTheMacsSwapped)
             a.addr_bytes[k] = uint8_t(rng());
             b.addr_bytes[k] = uint8_t(rng());
         }
-        const tuple4 t = make_tuple4(RTE_IPV4(10, 0, 0, 1) + rng() % 1000, uint16_t(rng()),
-                                     RTE_IPV4(198, 18, 0, 0) + rng() % 1000, uint16_t(rng()));
-        tcp_options o;
-        o.has_mss = (rng() & 1) != 0;
-        o.mss = o.has_mss ? uint16_t(rng()) : 0;
-        o.sack_ok = (rng() & 1) != 0;
-        o.has_ts = (rng() & 1) != 0;
-        o.ts_val = o.has_ts ? uint32_t(rng()) : 0;
-        o.ts_ecr = o.has_ts ? uint32_t(rng()) : 0;
-        o.has_wscale = (rng() & 1) != 0;
-        o.wscale = o.has_wscale ? uint8_t(rng() % 15) : 0;
+        const tuple4 t = random_tuple(rng);
+        const tcp_options o = random_tcp_options(rng, 65535);
         const bool with_opts = (rng() % 4) != 0;
         const uint32_t seq = rng(), ack = rng();
         const uint8_t flags = uint8_t(rng());

@@ -20,6 +20,7 @@
 
 #include "net/checksum.hh"
 #include "net/classify.hh"
+#include "net/tcp_options.hh"
 
 namespace fg::net::test {
 
@@ -221,6 +222,24 @@ inline result classify_guarded(const uint8_t* f, uint32_t len, uint64_t ol_flags
 inline result classify_vec(const std::vector<uint8_t>& f, uint64_t ol_flags = 0)
 {
     return classify_guarded(f.data(), uint32_t(f.size()), ol_flags);
+}
+
+// Random TCP options: each present or not, MSS 1..mss_max, window scale
+// 0..14, timestamps any; always drawn in this order, so a seed gives the
+// same options in every test that uses it.
+template <class Rng>
+tcp_options random_tcp_options(Rng& rng, uint32_t mss_max)
+{
+    tcp_options o;
+    o.has_mss = (rng() & 1) != 0;
+    o.mss = o.has_mss ? uint16_t(1 + rng() % mss_max) : 0;
+    o.sack_ok = (rng() & 1) != 0;
+    o.has_ts = (rng() & 1) != 0;
+    o.ts_val = o.has_ts ? uint32_t(rng()) : 0;
+    o.ts_ecr = o.has_ts ? uint32_t(rng()) : 0;
+    o.has_wscale = (rng() & 1) != 0;
+    o.wscale = o.has_wscale ? uint8_t(rng() % 15) : 0;
+    return o;
 }
 
 } // namespace fg::net::test

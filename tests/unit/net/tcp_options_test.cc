@@ -304,15 +304,7 @@ TEST(TcpOptionsWrite, ParsesBackToTheSameOptions)
     }
     std::mt19937 rng(7);
     for (int i = 0; i < 10000; i++) {
-        tcp_options o;
-        o.has_mss = (rng() & 1) != 0;
-        o.mss = o.has_mss ? uint16_t(1 + rng() % 65535) : 0;
-        o.sack_ok = (rng() & 1) != 0;
-        o.has_ts = (rng() & 1) != 0;
-        o.ts_val = o.has_ts ? uint32_t(rng()) : 0;
-        o.ts_ecr = o.has_ts ? uint32_t(rng()) : 0;
-        o.has_wscale = (rng() & 1) != 0;
-        o.wscale = o.has_wscale ? uint8_t(rng() % 15) : 0;
+        const tcp_options o = random_tcp_options(rng, 65535);
         uint8_t buf[64];
         const uint32_t n = write_tcp_options(buf, o);
         ASSERT_EQ(parse(std::vector<uint8_t>(buf, buf + n), true), o) << i;
