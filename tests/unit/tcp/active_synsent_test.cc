@@ -7,7 +7,32 @@
 namespace fg::tcp::atest {
 namespace {
 
-using synsent = active;
+struct synsent : active {
+    // Simultaneous open (our SYN, the peer's SYN 3000), then an ACK of
+    // ISS + `ack_from_iss` that does not cover our SYN: RST <SEQ=SEG.ACK>,
+    // still SYN-RECEIVED, nothing told to the application; the ACK of our
+    // SYN then completes it.
+    void simultaneous_open_rejects_ack(uint32_t ack_from_iss)
+    {
+        start();
+        const seg syn = connect_syn();
+        const tuple4 t = syn.ours();
+        in(t, th_syn, 3000, 0);
+        discard_sent();
+        in(t, th_ack, 3001, syn.seq() + ack_from_iss);
+        const seg r = one();
+        EXPECT_EQ(r.flags(), th_rst);
+        EXPECT_EQ(r.seq(), syn.seq() + ack_from_iss);
+        EXPECT_EQ(find(t)->st, state::syn_received);
+        EXPECT_TRUE(events().empty());
+        in(t, th_ack, 3001, syn.seq() + 1);
+        EXPECT_TRUE(sent().empty());
+        const event e = one_event();
+        EXPECT_EQ(e.type, event_type::established);
+        abort(e.h);
+        expect_clean();
+    }
+};
 
 // 3.10.7.3 first: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
 // <SEQ=SEG.ACK><CTL=RST>" -- and the connection stays in SYN-SENT.
@@ -264,22 +289,7 @@ TEST_F(synsent, SimultaneousOpenSynAckRepeatsOurSynsOptions)
 
 TEST_F(synsent, SimultaneousOpenCompletesOnAPlainAck)
 {
-    start();
-    const seg syn = connect_syn();
-    const tuple4 t = syn.ours();
-    in(t, th_syn, 3000, 0);
-    discard_sent();
-    in(t, th_ack, 3001, syn.seq() + 2); // not our SYN: RST <SEQ=SEG.ACK>
-    const seg r = one();
-    EXPECT_EQ(r.flags(), th_rst);
-    EXPECT_EQ(r.seq(), syn.seq() + 2);
-    EXPECT_EQ(find(t)->st, state::syn_received);
-    in(t, th_ack, 3001, syn.seq() + 1);
-    EXPECT_TRUE(sent().empty());
-    const event e = one_event();
-    EXPECT_EQ(e.type, event_type::established);
-    abort(e.h);
-    expect_clean();
+    simultaneous_open_rejects_ack(2); // not our SYN: RST <SEQ=SEG.ACK>
 }
 
 // Deliberate difference (lib/tcp/FIDELITY.md): Linux's tcp_ack takes an ACK
@@ -289,23 +299,7 @@ TEST_F(synsent, SimultaneousOpenCompletesOnAPlainAck)
 // nothing told to the application; the ACK of our SYN then completes it.
 TEST_F(synsent, SimultaneousOpenAckEqualToSndUnaGetsRst)
 {
-    start();
-    const seg syn = connect_syn();
-    const tuple4 t = syn.ours();
-    in(t, th_syn, 3000, 0);
-    discard_sent();
-    in(t, th_ack, 3001, syn.seq()); // SEG.ACK = SND.UNA = ISS
-    const seg r = one();
-    EXPECT_EQ(r.flags(), th_rst);
-    EXPECT_EQ(r.seq(), syn.seq());
-    EXPECT_EQ(find(t)->st, state::syn_received);
-    EXPECT_TRUE(events().empty());
-    in(t, th_ack, 3001, syn.seq() + 1);
-    EXPECT_TRUE(sent().empty());
-    const event e = one_event();
-    EXPECT_EQ(e.type, event_type::established);
-    abort(e.h);
-    expect_clean();
+    simultaneous_open_rejects_ack(0); // SEG.ACK = SND.UNA = ISS
 }
 
 // Linux goes on with the completing ACK in ESTABLISHED: its data and FIN
