@@ -53,6 +53,32 @@ TEST_F(passive_cookie, CookieSynAck_TsvalCarriesOptions)
     expect_clean();
 }
 
+// A SYN whose mbuf someone else also holds (refcount 2, as a capture clone
+// leaves it) is not written over: its SYN-ACK goes out in a new frame, byte
+// for byte the one an unshared copy of the same SYN gets in place.
+TEST_F(passive_cookie, SharedSynIsAnsweredInANewFrame)
+{
+    start();
+    const net::tcp_options o = client_syn_opts();
+    in(frame(40000, th_syn, 1000, 0, &o));
+    const std::vector<seg> in_place = sent();
+    ASSERT_EQ(in_place.size(), 1u);
+
+    rte_mbuf* m = frame(40000, th_syn, 1000, 0, &o);
+    const std::vector<uint8_t> before(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_mtod(m, uint8_t*) + m->data_len);
+    rte_mbuf_refcnt_update(m, 1); // our own reference, besides the engine's
+    in(m);
+    const std::vector<seg> fresh = sent();
+    ASSERT_EQ(fresh.size(), 1u);
+    EXPECT_NE(fresh[0].mbuf, m);
+    EXPECT_EQ(fresh[0].bytes, in_place[0].bytes);
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 1u); // the engine let its reference go
+    EXPECT_EQ(std::vector<uint8_t>(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_mtod(m, uint8_t*) + m->data_len),
+              before);
+    rte_pktmbuf_free(m);
+    expect_clean();
+}
+
 TEST_F(passive_cookie, CookieAck_CreatesConnWithRecoveredOptions)
 {
     start();
