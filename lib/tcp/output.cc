@@ -98,13 +98,15 @@ void engine::send_segment(const tuple4& t, rte_mbuf* m, uint8_t flags, uint32_t 
     rte_ether_addr dst = _cfg.dst_mac;
     bool fresh = true;
     if (m != nullptr) {
-        // A reply: back to where the received frame came from.
+        // A reply in a new frame (the received one is shared or too small to
+        // write into): back to where the received frame came from.
         const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
         src = eth->dst_addr;
         dst = eth->src_addr;
         fresh = false;
+        rte_pktmbuf_free(m);
     }
-    m = frame_for(m, len);
+    m = frame_for(nullptr, len);
     if (FG_UNLIKELY(m == nullptr)) {
         return;
     }
