@@ -125,7 +125,9 @@ inline void set_ipv4_cksum(rte_ipv4_hdr* ip)
 // True if the IPv4 header (IHL words) sums to 0xffff, i.e. its checksum is right.
 inline bool ipv4_cksum_ok(const rte_ipv4_hdr* ip)
 {
-    return raw_cksum(ip, uint32_t(ip->version_ihl & 0x0f) * 4) == 0xffff;
+    const uint32_t ihl = uint32_t(ip->version_ihl & 0x0f) * 4;
+    // Without options (nearly always) a constant 20 bytes: the sum unrolled.
+    return (ihl == 20 ? raw_cksum(ip, 20) : raw_cksum(ip, ihl)) == 0xffff;
 }
 
 // Writes the full TCP checksum (pseudo-header + TCP header + payload, the TCP

@@ -209,9 +209,7 @@ pkt_kind classify(const uint8_t* frame, uint32_t len, uint64_t rx_ol_flags, pkt_
     }
     const uint64_t ip_ck = rx_ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     if (FG_UNLIKELY(ip_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD) ||
-        (ip_ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
-         // (a constant 20 bytes without options: the sum unrolled)
-         FG_UNLIKELY((ihl == ipv4_hdr_len ? raw_cksum(ip, ipv4_hdr_len) : raw_cksum(ip, ihl)) != 0xffff))) {
+        (ip_ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && FG_UNLIKELY(!ipv4_cksum_ok(ip)))) {
         return dropped(why, drop::bad_ip_cksum);
     }
     // Linux compiles the options only after routing (ip_rcv_finish), but a
