@@ -1,7 +1,7 @@
 // bench-e2e-handshake: full TCP handshakes per second, Floodgate against the
 // Linux kernel, on the same machine in one run.
 //
-//   bench-e2e-handshake -l 0-1 -- [--seconds S] [--only fg|kernel] [--accept hold|app|both]
+//   bench-e2e-handshake -l 0-1 -- [--seconds S] [--only fg|floor|kernel] [--accept hold|app|both]
 //       [--app-close rst|fin] [--concurrency N] [--kernel-inflight N] [--src-ips N]
 //       [--http [--http-bytes N]] [--json FILE]
 //
@@ -26,6 +26,11 @@
 // (cookies accepted) at the responder (== taken by the application thread),
 // or a loud MISMATCH with the counters that explain it. A mismatch the
 // counters do not explain makes the exit status 3.
+// (f) The floor (hs_floor.hh): the same frames per handshake (SYN, SYN-ACK,
+//     ACK, RST) over the same kind of port pair with no TCP work -- templates
+//     and in-place rewrites, no checksums, hashes, table, timers or events;
+//     what the ring ports and the mbuf pool allow. Reported: handshakes/s and
+//     Floodgate / floor (not with --http).
 // (b) The kernel: a client thread pinned to lcore 0's CPU keeps --kernel-inflight
 //     non-blocking connect()s to 127.0.0.1 in flight (epoll), a server thread
 //     pinned to lcore 1's CPU accept()s; both close with SO_LINGER 0 (RST: no
@@ -62,6 +67,7 @@
 #include <thread>
 #include <vector>
 
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 
 #include "common/options.hh"
@@ -69,6 +75,7 @@
 #include "e2e.hh"
 #include "eal.hh"
 #include "http/group.hh"
+#include "hs_floor.hh"
 #include "http_kernel.hh"
 #include "port.hh"
 
@@ -78,7 +85,7 @@ namespace {
 
 struct options {
     apps::bench_options b;         // --seconds, --ports, --json, --help, --version
-    std::string only;              // "", "fg", "kernel"
+    std::string only;              // "", "fg", "floor", "kernel"
     // Floodgate client: most connections in SYN-SENT at once. Each costs up to
     // three frames (SYN, ACK, RST) in the 4096-frame ring towards the responder:
     // more than ~1300 and the ring refuses SYNs (lost, retransmitted after 1 s).
@@ -330,6 +337,120 @@ fg_result run_floodgate(apps::runtime& rt, const options& o, accept_path path, h
 }
 
 // ---- (b) the kernel ----
+// ---- (f) the handshake floor (hs_floor.hh) ----
+struct floor_result {
+    bool ok = false;
+    double elapsed = 0;
+    uint64_t handshakes = 0;
+    std::vector<double> per_s; // one sample per second
+    double median = 0;         // of the samples after the first
+    e2e::hs_floor_stats* client = nullptr;
+    e2e::hs_floor_stats* responder = nullptr;
+};
+
+struct floor_arg {
+    uint16_t port;
+    const std::atomic<bool>* stop;
+    e2e::hs_floor_stats* stats;
+};
+
+int floor_respond_main(void* p)
+{
+    auto* a = static_cast<floor_arg*>(p);
+    while (!a->stop->load(std::memory_order_relaxed)) {
+        e2e::hs_floor_respond_step(a->port, *a->stats);
+    }
+    return 0;
+}
+
+// The floor's client on the main lcore (lcore 0), its responder on the second
+// (one lcore: both, step by step), for --seconds; then both ports emptied.
+floor_result run_hs_floor(apps::runtime& rt, const options& o, e2e::hs_floor_stats& cs, e2e::hs_floor_stats& rs)
+{
+    floor_result r;
+    r.client = &cs;
+    r.responder = &rs;
+    const std::vector<unsigned> lcores = rt.lcores();
+    const bool shared = lcores.size() < 2;
+    std::string err;
+    uint16_t pa = 0;
+    uint16_t pb = 0;
+    rte_ether_addr ma{};
+    rte_ether_addr mb{};
+    auto start_b = [&](uint16_t port, std::string& e) { return e2e::start_raw_port(port, mb, e); };
+    if (!rt.port_pair(o.b.ports, "hsfl", 1, pa, pb, start_b, err) || !e2e::start_raw_port(pa, ma, err)) {
+        std::fprintf(stderr, "bench-e2e-handshake: floor ports: %s\n", err.c_str());
+        return r;
+    }
+    e2e::hs_floor_config c;
+    c.port_id = pa;
+    c.pool = glue::mbuf_pool(0, 0, err);
+    if (c.pool == nullptr) {
+        std::fprintf(stderr, "bench-e2e-handshake: floor: %s\n", err.c_str());
+        return r;
+    }
+    c.src_mac = ma;
+    c.dst_mac = mb;
+    c.window = o.concurrency;
+    c.src_ips = o.src_ips;
+    std::atomic<bool> stop{false};
+    floor_arg fa{pb, &stop, &rs};
+    if (!shared && rte_eal_remote_launch(floor_respond_main, &fa, lcores[1]) != 0) {
+        std::fprintf(stderr, "bench-e2e-handshake: floor: lcore %u is busy\n", lcores[1]);
+        return r;
+    }
+    {
+        e2e::hs_floor_client cl(c);
+        const double t0 = e2e::now_s();
+        double next = t0 + 1;
+        uint64_t last = 0;
+        for (uint32_t i = 1;; i++) {
+            cl.step(cs);
+            if (shared) {
+                e2e::hs_floor_respond_step(pb, rs);
+            }
+            if ((i & 1023) != 0) {
+                continue;
+            }
+            const double now = e2e::now_s();
+            if (now < next) {
+                continue;
+            }
+            const uint64_t h = cs.handshakes.load(std::memory_order_relaxed);
+            const double rate = double(h - last) / (now - (next - 1));
+            r.per_s.push_back(rate);
+            std::printf("  [floor %4.1fs] handshakes %s/s\n", now - t0, e2e::fmt_rate(rate).c_str());
+            std::fflush(stdout);
+            last = h;
+            next = now + 1;
+            if (now - t0 >= o.b.seconds - 1e-3) {
+                r.elapsed = now - t0;
+                r.handshakes = h;
+                break;
+            }
+        }
+    }
+    stop.store(true);
+    if (!shared) {
+        rte_eal_wait_lcore(lcores[1]);
+    }
+    // What is still in the rings goes back to the pool.
+    const double until = e2e::now_s() + 0.05;
+    while (e2e::now_s() < until) {
+        for (uint16_t p : {pa, pb}) {
+            rte_mbuf* m[32];
+            const uint16_t n = rte_eth_rx_burst(p, 0, m, 32);
+            if (n > 0) {
+                rte_pktmbuf_free_bulk(m, n);
+            }
+        }
+    }
+    std::vector<double> steady(r.per_s.size() > 1 ? r.per_s.begin() + 1 : r.per_s.begin(), r.per_s.end());
+    r.median = median(steady);
+    r.ok = r.elapsed > 0;
+    return r;
+}
+
 struct kernel_result {
     bool ok = false;
     double elapsed = 0;
@@ -498,9 +619,9 @@ int main(int argc, char** argv)
 {
     options o;
     std::vector<apps::option> rows = apps::bench_option_rows(o.b);
-    rows.push_back({"only", true, "fg|kernel  run one part only", [&](std::string_view v, std::string& e) {
-                        if (v != "fg" && v != "kernel") {
-                            e = "expected fg or kernel";
+    rows.push_back({"only", true, "fg|floor|kernel  run one part only", [&](std::string_view v, std::string& e) {
+                        if (v != "fg" && v != "floor" && v != "kernel") {
+                            e = "expected fg, floor or kernel";
                             return false;
                         }
                         o.only = std::string(v);
@@ -639,7 +760,7 @@ int main(int argc, char** argv)
                         n_lcores == 1 ? "a CPU" : "two CPUs", e2e::fmt_rate(r.per_cpu_s()).c_str());
         }
     };
-    if (o.only != "kernel" && o.hold_path) {
+    if ((o.only == "" || o.only == "fg") && o.hold_path) {
         std::printf("(a) Floodgate: %s, %s, cookies always, close rst, "
                     "concurrency %u, %u source addresses, accepted on the lcore (%s)\n",
                     fg_where, apps::pair_kind_name(o.b.ports), o.concurrency, o.src_ips, o.http ? "served: HTTP" : "hold");
@@ -657,7 +778,7 @@ int main(int argc, char** argv)
                         (unsigned long)f.http_failed, f.response_p50, f.response_p99);
         }
     }
-    if (o.only != "kernel" && o.app_path) {
+    if ((o.only == "" || o.only == "fg") && o.app_path) {
         std::printf("(a2) Floodgate: the same, the responder's accept ring drained by an application thread that %s "
                     "each connection (stack API)\n",
                     o.app_close == e2e::app_close::rst ? "aborts (RST)" : "closes (FIN)");
@@ -674,7 +795,7 @@ int main(int argc, char** argv)
                     (unsigned long)fq.app.resets, (unsigned long)fq.app.closed,
                     (unsigned long)fq.app.peer_closed, (unsigned long)fq.app.idle);
     }
-    if (o.only != "fg" && o.http) {
+    if ((o.only == "" || o.only == "kernel") && o.http) {
         std::printf("(b) kernel: loopback, epoll client thread on CPU %u (%u in flight: connect, request, whole "
                     "response, close with SO_LINGER 0), epoll server thread on CPU %u\n",
                     client_cpu, o.kernel_inflight, server_cpu);
@@ -705,7 +826,28 @@ int main(int argc, char** argv)
                         f.median_est / kh.median, e2e::load_average().c_str());
         }
     }
-    if (o.only != "fg" && !o.http) {
+    e2e::hs_floor_stats fcs;
+    e2e::hs_floor_stats frs;
+    floor_result fl;
+    if ((o.only == "" || o.only == "floor") && !o.http) {
+        std::printf("(f) floor: the same frames over the same kind of port pair with no TCP work (client lcore: SYN and "
+                    "RST from templates, each SYN-ACK turned into the ACK in place; responder lcore: each SYN turned "
+                    "into the SYN-ACK in place, ACKs and RSTs freed; no checksums, hashes, table or timers), window "
+                    "%u\n",
+                    o.concurrency);
+        std::fflush(stdout);
+        fl = run_hs_floor(*rt, o, fcs, frs);
+        if (!fl.ok) {
+            return 1;
+        }
+        std::printf("    handshakes %lu in %.2f s = %s/s (steady median %s/s); client SYNs %lu, pool empty %lu; "
+                    "responder SYN-ACKs %lu, ACKs+RSTs freed %lu, tx refused %lu, unexpected frames %lu\n",
+                    (unsigned long)fl.handshakes, fl.elapsed, e2e::fmt_rate(double(fl.handshakes) / fl.elapsed).c_str(),
+                    e2e::fmt_rate(fl.median).c_str(), (unsigned long)fcs.syns.load(), (unsigned long)fcs.no_mbuf.load(),
+                    (unsigned long)frs.synacks.load(), (unsigned long)frs.freed.load(),
+                    (unsigned long)frs.refused.load(), (unsigned long)(fcs.other.load() + frs.other.load()));
+    }
+    if ((o.only == "" || o.only == "kernel") && !o.http) {
         std::printf("(b) kernel: loopback, client thread on CPU %u (%u in flight, epoll), server thread on CPU %u "
                     "(accept), SO_LINGER 0 on both\n",
                     client_cpu, o.kernel_inflight, server_cpu);
@@ -742,6 +884,19 @@ int main(int argc, char** argv)
     if (fq.ok && k.ok && k_rate > 0) {
         std::printf("RATIO Floodgate with an application thread / kernel: %.1fx (whole runs), %s\n", fq_rate / k_rate,
                     medians(fq).c_str());
+    }
+    const double fl_rate = fl.ok ? double(fl.handshakes) / fl.elapsed : 0;
+    if (f.ok && fl.ok && fl_rate > 0) {
+        char b[64] = "no steady medians in runs this short";
+        if (f.median_est > 0 && fl.median > 0) {
+            std::snprintf(b, sizeof(b), "%.2f (steady medians)", f.median_est / fl.median);
+        }
+        std::printf("RATIO Floodgate / floor: %.2f (whole runs), %s: the share of the port pair's handshake rate "
+                    "left with the TCP work done\n",
+                    fg_rate / fl_rate, b);
+    }
+    if (fl.ok && k.ok && k_rate > 0) {
+        std::printf("RATIO floor / kernel: %.1fx (whole runs)\n", fl_rate / k_rate);
     }
     // Per second of CPU time on both sides: on a machine shared with other
     // work the two sides do not get the same CPU share (two polling lcores
@@ -794,6 +949,13 @@ int main(int argc, char** argv)
             j.add("fg_app_taken", fq.rec.app_taken);
             j.add("fg_app_reconciled", uint64_t(fq.rec.ok));
             j.add("fg_app_accept_overflows", fq.accept_overflows);
+        }
+        if (fl.ok) {
+            j.add("floor_handshakes_per_s", fl_rate);
+            j.add("floor_handshakes_per_s_median", fl.median);
+            if (f.ok && fl_rate > 0) {
+                j.add("ratio_floor", fg_rate / fl_rate);
+            }
         }
         if (k.ok) {
             j.add("kernel_accepted_per_s", k_rate);

@@ -91,6 +91,10 @@ check_e2e() {
       expect_json "$j" fg_app_established_per_s 'v > 0' "$w"
       expect_json "$j" kernel_accepted_per_s 'v > 0' "$w"
       expect_json "$j" ratio 'v > 0' "$w"
+      # The handshake floor (the same frames, no TCP work) and Floodgate's share of it.
+      expect_line "$l" '^RATIO Floodgate / floor: [0-9.]+ ' "$w"
+      expect_json "$j" floor_handshakes_per_s 'v > 0' "$w"
+      expect_json "$j" ratio_floor 'v > 0' "$w"
       # Per CPU second on both sides (the lcore threads' time, the kernel
       # threads' and ksoftirqd's): what a shared machine cannot skew.
       expect_line "$l" '^RATIO Floodgate / kernel per CPU second: [0-9.]+x' "$w"
