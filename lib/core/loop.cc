@@ -328,7 +328,7 @@ void stack::l2_send(void* ctx, rte_mbuf* m, const tuple4& t)
 {
     lcore& c = *static_cast<lcore*>(ctx);
     stack& st = *c.st;
-    const route::route_result r = st._routes->lookup(t.raddr, t.laddr);
+    const route::route_result r = c.routes->lookup(*st._routes, t.raddr, t.laddr);
     if (FG_UNLIKELY(!r.ok())) {
         c.ctr.inc(ctr::neigh_queue_dropped);
         l2_failed(c, m);

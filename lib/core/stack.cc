@@ -120,6 +120,7 @@ std::unique_ptr<stack> stack::create(const stack_config& cfg, std::string& error
         if (!c->neigh) {
             return nullptr;
         }
+        c->routes = std::make_unique<route::route_cache>();
         auto ac = std::make_unique<tcp::active_config>(cfg.active);
         ac->steer = &st->_steer;
         tcp::engine_config ec = cfg.tcp;

@@ -34,6 +34,7 @@
 #include "route/addr.hh"
 #include "route/neigh.hh"
 #include "route/route.hh"
+#include "route/route_cache.hh"
 #include "table/listener_table.hh"
 #include "gen/generator.hh"
 #include "tcp/connect.hh"
@@ -102,6 +103,7 @@ struct alignas(64) lcore {
     rte_ring* redirect = nullptr; // MP/SC ring of rte_mbuf* owned by this lcore
     rte_ring* commands = nullptr; // MP/SC ring of `command`
     std::unique_ptr<route::neigh_table> neigh;
+    std::unique_ptr<route::route_cache> routes; // l2_send's next hops (the route table is fixed once lcores run)
     rte_ring* events = nullptr;   // SP/MC ring of tcp::event to application threads
     tcp::engine tcp;
     std::unique_ptr<gen::generator> gen; // the load generator on this lcore, if any

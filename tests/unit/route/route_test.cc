@@ -5,6 +5,7 @@
 
 #include "base/tuple.hh"
 #include "route/route.hh"
+#include "route/route_cache.hh"
 
 namespace {
 
@@ -176,6 +177,89 @@ TEST_F(RouteTest, PickedSourceIsAlwaysOnTheEgressPortInTheNextHopsSubnet)
         ASSERT_NE(host(r.src) >> 24, 127u);
     }
     EXPECT_GT(ok, 100000);
+}
+
+// The per-lcore memo gives exactly what the table gives, for every kind of
+// answer (ok, no route, refused destinations, bad bound sources), through
+// hits, misses and colliding keys that replace each other; failures are never
+// kept (a slot that held a good route still answers it after a failed lookup
+// of another key with its index).
+TEST_F(RouteTest, RouteCacheAnswersAsTheTable)
+{
+    add_gateway_routes();
+    fg::route::route_cache cache;
+    std::mt19937 rng(7);
+    // A small population, so keys repeat (hits) and share slots (replacements).
+    std::vector<std::pair<uint32_t, uint32_t>> keys;
+    const uint32_t srcs[] = {0, ipv4(198, 18, 0, 10), ipv4(198, 18, 0, 15), ipv4(192, 0, 2, 10),
+                             ipv4(203, 0, 113, 5), ipv4(8, 8, 8, 8), ipv4(198, 18, 0, 9)};
+    for (int i = 0; i < 2000; i++) {
+        const uint32_t pick = rng() % 4;
+        const uint32_t d = pick == 0 ? uint32_t(rng())
+                         : pick == 1 ? (ipv4(10, 0, 0, 0) | (rng() & 0x01ffffff))
+                         : pick == 2 ? (ipv4(198, 18, 0, 0) | (rng() & 0xffff))
+                                     : ipv4(198, 18, 0, 12); // one of ours: refused
+        keys.emplace_back(d, srcs[rng() % std::size(srcs)]);
+    }
+    int ok = 0;
+    int failed = 0;
+    for (int i = 0; i < 200000; i++) {
+        const auto& [d, s] = keys[rng() % keys.size()];
+        const route_result want = lookup(d, s);
+        const route_result got = cache.lookup(*_rt, be(d), s ? be(s) : 0);
+        ASSERT_EQ(got.status, want.status) << fg::route::format_ipv4(d);
+        if (want.ok()) {
+            ok++;
+            ASSERT_EQ(got.next_hop, want.next_hop);
+            ASSERT_EQ(got.src, want.src);
+            ASSERT_EQ(got.port, want.port);
+            ASSERT_EQ(got.mtu, want.mtu);
+        } else {
+            failed++;
+        }
+    }
+    EXPECT_GT(ok, 50000);
+    EXPECT_GT(failed, 20000);
+    // Two keys in one slot: the later replaces the earlier; a failure does not.
+    const rte_be32_t a = be(ipv4(198, 18, 1, 1));
+    rte_be32_t b = 0;
+    for (uint32_t x = 2; x < 65536 && b == 0; x++) {
+        const rte_be32_t c = be(ipv4(198, 18, 0, 0) | x);
+        if (c != a && fg::route::route_cache::index(c, 0) == fg::route::route_cache::index(a, 0)) {
+            b = c;
+        }
+    }
+    ASSERT_NE(b, 0u);
+    rte_be32_t bad = 0; // a refused destination (martian) with the same slot
+    for (uint32_t x = 0; x < (1u << 24) && bad == 0; x++) {
+        const rte_be32_t c = be(ipv4(127, 0, 0, 0) | x);
+        if (fg::route::route_cache::index(c, 0) == fg::route::route_cache::index(a, 0)) {
+            bad = c;
+        }
+    }
+    ASSERT_NE(bad, 0u);
+    EXPECT_EQ(cache.lookup(*_rt, a, 0).next_hop, a);
+    EXPECT_EQ(cache.lookup(*_rt, b, 0).next_hop, b);
+    EXPECT_EQ(cache.lookup(*_rt, a, 0).next_hop, a);
+    EXPECT_EQ(cache.lookup(*_rt, bad, 0).status, route_status::bad_destination);
+    EXPECT_EQ(cache.lookup(*_rt, a, 0).next_hop, a);
+    // One slot: every key collides. One destination with two bound sources
+    // gets each its own answer (the key is both addresses); a failure in
+    // between (a source of another port, a refused destination) is not kept.
+    fg::route::basic_route_cache<1> one;
+    const rte_be32_t d = be(ipv4(198, 18, 7, 7));
+    const rte_be32_t s10 = be(ipv4(198, 18, 0, 10));
+    const rte_be32_t s15 = be(ipv4(198, 18, 0, 15));
+    EXPECT_EQ(one.lookup(*_rt, d, s10).src, s10);
+    EXPECT_EQ(one.lookup(*_rt, d, s15).src, s15);
+    EXPECT_EQ(one.lookup(*_rt, d, s10).src, s10);
+    EXPECT_EQ(one.lookup(*_rt, d, be(ipv4(203, 0, 113, 5))).status, route_status::src_wrong_port);
+    EXPECT_EQ(one.lookup(*_rt, d, be(ipv4(8, 8, 8, 8))).status, route_status::src_not_local);
+    EXPECT_EQ(one.lookup(*_rt, d, 0).src, _rt->lookup(d, 0).src);
+    EXPECT_EQ(one.lookup(*_rt, be(ipv4(10, 1, 2, 99)), 0).next_hop, be(ipv4(192, 0, 2, 2)));
+    EXPECT_EQ(one.lookup(*_rt, be(ipv4(10, 1, 2, 99)), s10).status, route_status::ok);
+    EXPECT_EQ(one.lookup(*_rt, be(ipv4(10, 1, 3, 1)), s10).status, route_status::src_wrong_port); // via port 1
+    EXPECT_EQ(one.lookup(*_rt, be(ipv4(10, 1, 2, 99)), s10).next_hop, be(ipv4(192, 0, 2, 2)));
 }
 
 TEST_F(RouteTest, RouteMtuOverride)
