@@ -349,7 +349,7 @@ struct floor_result {
 };
 
 struct floor_arg {
-    uint16_t port;
+    e2e::hs_floor_responder* resp;
     const std::atomic<bool>* stop;
     e2e::hs_floor_stats* stats;
 };
@@ -358,7 +358,7 @@ int floor_respond_main(void* p)
 {
     auto* a = static_cast<floor_arg*>(p);
     while (!a->stop->load(std::memory_order_relaxed)) {
-        e2e::hs_floor_respond_step(a->port, *a->stats);
+        a->resp->step(*a->stats);
     }
     return 0;
 }
@@ -394,7 +394,8 @@ floor_result run_hs_floor(apps::runtime& rt, const options& o, e2e::hs_floor_sta
     c.window = o.concurrency;
     c.src_ips = o.src_ips;
     std::atomic<bool> stop{false};
-    floor_arg fa{pb, &stop, &rs};
+    e2e::hs_floor_responder resp(pb, c.pool);
+    floor_arg fa{&resp, &stop, &rs};
     if (!shared && rte_eal_remote_launch(floor_respond_main, &fa, lcores[1]) != 0) {
         std::fprintf(stderr, "bench-e2e-handshake: floor: lcore %u is busy\n", lcores[1]);
         return r;
@@ -407,7 +408,7 @@ floor_result run_hs_floor(apps::runtime& rt, const options& o, e2e::hs_floor_sta
         for (uint32_t i = 1;; i++) {
             cl.step(cs);
             if (shared) {
-                e2e::hs_floor_respond_step(pb, rs);
+                resp.step(rs);
             }
             if ((i & 1023) != 0) {
                 continue;

@@ -8,6 +8,8 @@
 #include <rte_prefetch.h>
 #include <rte_tcp.h>
 
+#include "base/compiler.hh"
+
 #include "base/tuple.hh"
 #include "e2e.hh"
 
@@ -47,6 +49,32 @@ inline void turn_around(uint8_t* d)
     tcp->dst_port = p;
 }
 
+// As the stack's loop (core/loop.cc): both mbuf lines and two frame lines,
+// for writing, four frames ahead.
+constexpr unsigned prefetch_ahead = 4;
+FG_ALWAYS_INLINE void prefetch_frame(const rte_mbuf* m, uint32_t data_at)
+{
+    const char* h = reinterpret_cast<const char*>(m);
+    prefetch_w(h);
+    prefetch_w(h + RTE_CACHE_LINE_SIZE);
+    prefetch_w(h + data_at);
+    prefetch_w(h + data_at + RTE_CACHE_LINE_SIZE);
+}
+
+inline void prefetch_burst_start(rte_mbuf** m, uint16_t n, uint32_t data_at)
+{
+    for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
+        prefetch_frame(m[i], data_at);
+    }
+}
+
+inline void prefetch_next(rte_mbuf** m, uint16_t n, uint16_t i, uint32_t data_at)
+{
+    if (i + prefetch_ahead < n) {
+        prefetch_frame(m[i + prefetch_ahead], data_at);
+    }
+}
+
 inline bool ipv4_tcp(const rte_mbuf* m)
 {
     const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
@@ -75,13 +103,16 @@ hs_floor_client::hs_floor_client(const hs_floor_config& c) : _c(c)
     tcp->data_off = 5 << 4;
     tcp->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
     tcp->rx_win = 0;
+    _out.port = c.port_id;
+    _out.queue = 0;
+    _out.pool = c.pool;
+    _data_at = frame_offset(c.pool);
+    _c.src_ips = s.n_src_ips;
 }
 
 hs_floor_client::~hs_floor_client()
 {
-    if (_np > 0) {
-        rte_pktmbuf_free_bulk(_pend, _np);
-    }
+    _out.flush();
 }
 
 void hs_floor_client::step(hs_floor_stats& out)
@@ -91,110 +122,102 @@ void hs_floor_client::step(hs_floor_stats& out)
     uint64_t done = 0;
     uint64_t other = 0;
     uint64_t no_mbuf = 0;
-    if (n > 0) {
-        for (uint16_t i = 0; i < n; i++) {
-            rte_prefetch0(rte_pktmbuf_mtod(rx[i], void*));
+    prefetch_burst_start(rx, n, _data_at);
+    for (uint16_t i = 0; i < n; i++) {
+        prefetch_next(rx, n, i, _data_at);
+        rte_mbuf* m = rx[i];
+        uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+        if (!ipv4_tcp(m) || tcp_of(d)->tcp_flags != (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) {
+            other++;
+            rte_pktmbuf_free(m);
+            continue;
         }
-        rte_mbuf* rst[burst];
-        const bool have_rst = rte_pktmbuf_alloc_bulk(_c.pool, rst, n) == 0;
-        uint16_t used = 0;
-        for (uint16_t i = 0; i < n; i++) {
-            rte_mbuf* m = rx[i];
-            uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
-            if (!ipv4_tcp(m) || tcp_of(d)->tcp_flags != (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) {
-                other++;
-                rte_pktmbuf_free(m);
-                continue;
-            }
-            // The third ACK, in place.
-            turn_around(d);
-            rte_tcp_hdr* tcp = tcp_of(d);
-            const uint32_t their_seq = rte_be_to_cpu_32(tcp->sent_seq);
-            const rte_be32_t my_seq = tcp->recv_ack;
-            tcp->sent_seq = my_seq;
-            tcp->recv_ack = rte_cpu_to_be_32(their_seq + 1);
-            tcp->data_off = 5 << 4;
-            tcp->tcp_flags = RTE_TCP_ACK_FLAG;
-            ip_of(d)->total_length = rte_cpu_to_be_16(40);
-            m->data_len = bare;
-            m->pkt_len = bare;
-            _pend[_np++] = m;
-            done++;
-            // The RST from its template.
-            if (!have_rst) {
-                no_mbuf++;
-                continue;
-            }
-            rte_mbuf* r = rst[used++];
-            uint8_t* rd = rte_pktmbuf_mtod(r, uint8_t*);
-            std::memcpy(rd, _rst, bare);
-            rte_ipv4_hdr* rip = ip_of(rd);
-            rip->src_addr = ip_of(d)->src_addr;
-            rip->dst_addr = ip_of(d)->dst_addr;
-            rte_tcp_hdr* rt = tcp_of(rd);
-            rt->src_port = tcp->src_port;
-            rt->dst_port = tcp->dst_port;
-            rt->sent_seq = my_seq;
-            rt->recv_ack = tcp->recv_ack;
-            r->data_len = bare;
-            r->pkt_len = bare;
-            _pend[_np++] = r;
-        }
-        if (have_rst && used < n) {
-            rte_pktmbuf_free_bulk(rst + used, n - used);
-        }
-        _in_flight -= std::min<uint64_t>(_in_flight, done);
-    }
-    // New SYNs up to the window, while the tx backlog is small.
-    if (_in_flight < _c.window && _np <= pend_cap - 3 * burst) {
-        const uint32_t want = uint32_t(std::min<uint64_t>(burst, _c.window - _in_flight));
-        rte_mbuf* fresh[burst];
-        if (rte_pktmbuf_alloc_bulk(_c.pool, fresh, want) == 0) {
-            for (uint32_t i = 0; i < want; i++) {
-                uint8_t* d = rte_pktmbuf_mtod(fresh[i], uint8_t*);
-                std::memcpy(d, _syn, _syn_len);
-                const uint64_t k = _next++;
-                ip_of(d)->src_addr = rte_cpu_to_be_32(ipv4(198, 18, 1, 0) + uint32_t(k % _c.src_ips));
-                tcp_of(d)->src_port = rte_cpu_to_be_16(uint16_t(1024 + (k / _c.src_ips) % 64000));
-                tcp_of(d)->sent_seq = rte_cpu_to_be_32(uint32_t(k * 2654435761u));
-                fresh[i]->data_len = uint16_t(_syn_len);
-                fresh[i]->pkt_len = _syn_len;
-                _pend[_np++] = fresh[i];
-            }
-            _in_flight += want;
-            bump(out.syns, want);
-        } else {
+        // The third ACK, in place.
+        turn_around(d);
+        rte_tcp_hdr* tcp = tcp_of(d);
+        const uint32_t their_seq = rte_be_to_cpu_32(tcp->sent_seq);
+        const rte_be32_t my_seq = tcp->recv_ack;
+        tcp->sent_seq = my_seq;
+        tcp->recv_ack = rte_cpu_to_be_32(their_seq + 1);
+        tcp->data_off = 5 << 4;
+        tcp->tcp_flags = RTE_TCP_ACK_FLAG;
+        ip_of(d)->total_length = rte_cpu_to_be_16(40);
+        m->data_len = bare;
+        m->pkt_len = bare;
+        _out.push(m);
+        done++;
+        // The RST from its template.
+        rte_mbuf* r = _out.alloc();
+        if (r == nullptr) {
             no_mbuf++;
+            continue;
         }
+        uint8_t* rd = rte_pktmbuf_mtod(r, uint8_t*);
+        std::memcpy(rd, _rst, bare);
+        rte_ipv4_hdr* rip = ip_of(rd);
+        rip->src_addr = ip_of(d)->src_addr;
+        rip->dst_addr = ip_of(d)->dst_addr;
+        rte_tcp_hdr* rt = tcp_of(rd);
+        rt->src_port = tcp->src_port;
+        rt->dst_port = tcp->dst_port;
+        rt->sent_seq = my_seq;
+        rt->recv_ack = tcp->recv_ack;
+        r->data_len = bare;
+        r->pkt_len = bare;
+        _out.push(r);
     }
-    if (_np > 0) {
-        const uint16_t sent = rte_eth_tx_burst(_c.port_id, 0, _pend, uint16_t(_np));
-        if (sent < _np) {
-            std::memmove(_pend, _pend + sent, (_np - sent) * sizeof(rte_mbuf*));
+    _in_flight -= std::min<uint64_t>(_in_flight, done);
+    // New SYNs up to the window, while the port takes what is sent.
+    uint32_t built = 0;
+    while (_in_flight < _c.window && built < burst && !_out.backlogged()) {
+        rte_mbuf* m = _out.alloc();
+        if (m == nullptr) {
+            no_mbuf++;
+            break;
         }
-        _np -= sent;
+        uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+        std::memcpy(d, _syn, _syn_len);
+        const uint64_t k = _next++;
+        ip_of(d)->src_addr = rte_cpu_to_be_32(ipv4(198, 18, 1, 0) + uint32_t(k % _c.src_ips));
+        tcp_of(d)->src_port = rte_cpu_to_be_16(uint16_t(1024 + (k / _c.src_ips) % 64000));
+        tcp_of(d)->sent_seq = rte_cpu_to_be_32(uint32_t(k * 2654435761u));
+        m->data_len = uint16_t(_syn_len);
+        m->pkt_len = _syn_len;
+        _out.push(m);
+        _in_flight++;
+        built++;
     }
+    _out.flush();
+    bump(out.syns, built);
     bump(out.handshakes, done);
     bump(out.other, other);
     bump(out.no_mbuf, no_mbuf);
+    bump(out.refused, _out.dropped - out.refused.load(std::memory_order_relaxed));
 }
 
-void hs_floor_respond_step(uint16_t port_id, hs_floor_stats& out)
+hs_floor_responder::hs_floor_responder(uint16_t port_id, rte_mempool* pool)
+{
+    _out.port = port_id;
+    _out.queue = 0;
+    _out.pool = pool;
+    _data_at = frame_offset(pool);
+}
+
+void hs_floor_responder::step(hs_floor_stats& out)
 {
     rte_mbuf* rx[burst];
-    const uint16_t n = rte_eth_rx_burst(port_id, 0, rx, burst);
+    const uint16_t n = rte_eth_rx_burst(_out.port, 0, rx, burst);
     if (n == 0) {
+        _out.flush();
         return;
     }
-    for (uint16_t i = 0; i < n; i++) {
-        rte_prefetch0(rte_pktmbuf_mtod(rx[i], void*));
-    }
-    rte_mbuf* tx[burst];
     rte_mbuf* drop[burst];
-    uint16_t nt = 0;
     uint16_t nd = 0;
     uint64_t other = 0;
+    uint64_t synacks = 0;
+    prefetch_burst_start(rx, n, _data_at);
     for (uint16_t i = 0; i < n; i++) {
+        prefetch_next(rx, n, i, _data_at);
         rte_mbuf* m = rx[i];
         uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
         if (ipv4_tcp(m) && tcp_of(d)->tcp_flags == RTE_TCP_SYN_FLAG) {
@@ -205,7 +228,8 @@ void hs_floor_respond_step(uint16_t port_id, hs_floor_stats& out)
             tcp->recv_ack = rte_cpu_to_be_32(their + 1);
             tcp->sent_seq = rte_cpu_to_be_32(their ^ 0x5bd1e995u);
             tcp->tcp_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
-            tx[nt++] = m;
+            _out.push(m);
+            synacks++;
         } else {
             other += !ipv4_tcp(m) || (tcp_of(d)->tcp_flags & RTE_TCP_ACK_FLAG) == 0;
             drop[nd++] = m;
@@ -214,14 +238,11 @@ void hs_floor_respond_step(uint16_t port_id, hs_floor_stats& out)
     if (nd > 0) {
         rte_pktmbuf_free_bulk(drop, nd);
     }
-    const uint16_t sent = nt > 0 ? rte_eth_tx_burst(port_id, 0, tx, nt) : 0;
-    if (sent < nt) {
-        rte_pktmbuf_free_bulk(tx + sent, nt - sent);
-    }
-    bump(out.synacks, sent);
+    _out.flush();
+    bump(out.synacks, synacks);
     bump(out.freed, nd - other);
     bump(out.other, other);
-    bump(out.refused, nt - sent);
+    bump(out.refused, _out.dropped - out.refused.load(std::memory_order_relaxed));
 }
 
 } // namespace fg::e2e

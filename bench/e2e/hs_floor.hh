@@ -9,7 +9,10 @@
 //              from a template (mbuf from the pool): 3 frames out, 1 in;
 //   responder: the SYN received and rewritten in place into the SYN-ACK, the
 //              ACK and the RST received and freed: 1 frame out, 3 in.
-// What the floor leaves out and Floodgate does: checksums (a template's
+// Frames move as in Floodgate's loop: received frames prefetched for writing
+// four ahead (both mbuf lines, two data lines), new ones from pkt_out's
+// prefetched stash, sent through pkt_out's 32-frame batch (flushed every
+// iteration). What the floor leaves out and Floodgate does: checksums (a template's
 // stay as they are; the responder checks none), the ISN, cookie and
 // timestamp SipHashes, port choice, the connection table, timers, events,
 // route and neighbour lookups, classification. Window: at most `window`
@@ -22,6 +25,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+
+#include "base/pktio.hh"
 
 namespace fg::e2e {
 
@@ -48,24 +53,33 @@ struct alignas(64) hs_floor_stats {
 class hs_floor_client {
 public:
     explicit hs_floor_client(const hs_floor_config& c);
-    ~hs_floor_client(); // frees what was built and not sent
+    ~hs_floor_client(); // sends or frees what is batched
     hs_floor_client(const hs_floor_client&) = delete;
     hs_floor_client& operator=(const hs_floor_client&) = delete;
     void step(hs_floor_stats& out);
 
 private:
-    static constexpr uint32_t pend_cap = 256;
     hs_floor_config _c;
     uint8_t _syn[128];
     uint32_t _syn_len = 0;
     uint8_t _rst[64];
-    rte_mbuf* _pend[pend_cap];
-    uint32_t _np = 0;
+    pkt_out _out;
+    uint32_t _data_at = 0;
     uint64_t _next = 0;
     uint64_t _in_flight = 0; // SYNs sent or pending without a SYN-ACK
 };
 
-// The responder side: one iteration of its loop.
-void hs_floor_respond_step(uint16_t port_id, hs_floor_stats& out);
+// The responder side.
+class hs_floor_responder {
+public:
+    hs_floor_responder(uint16_t port_id, rte_mempool* pool);
+    hs_floor_responder(const hs_floor_responder&) = delete;
+    hs_floor_responder& operator=(const hs_floor_responder&) = delete;
+    void step(hs_floor_stats& out);
+
+private:
+    pkt_out _out;
+    uint32_t _data_at = 0;
+};
 
 } // namespace fg::e2e
