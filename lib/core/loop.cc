@@ -336,6 +336,11 @@ void stack::l2_send(void* ctx, rte_mbuf* m, const tuple4& t)
     }
     auto* eth = net::eth_hdr(rte_pktmbuf_mtod(m, uint8_t*));
     eth->src_addr = st._mac;
+    if (const rte_ether_addr* mac = c.neigh->usable_mac(r.next_hop, c.now_ms); FG_LIKELY(mac != nullptr)) {
+        eth->dst_addr = *mac;
+        c.out.push(m);
+        return;
+    }
     const route::resolve_result rr = c.neigh->resolve(r.next_hop, m, c.now_ms);
     switch (rr.action) {
     case route::neigh_action::mac_known:

@@ -97,13 +97,18 @@ void engine::post_active(const conn& c, event_type t, int32_t err, uint32_t rtt_
     if (c.has(cf_auto)) {
         return; // no application: counters and the RTT histogram say it all
     }
+    if (c.spare & af_local) {
+        event* le = local_slot();
+        if (le != nullptr) {
+            fill_event(*le, c, t, err);
+            le->rtt_us = rtt_us;
+            post_for_local(c, *le);
+        }
+        return;
+    }
     event e;
     fill_event(e, c, t, err);
     e.rtt_us = rtt_us;
-    if (c.spare & af_local) {
-        post_for_local(c, e);
-        return;
-    }
     e.user = c.has(cf_passive) ? 0 : _active->user[slot_of(c)]; // passive: a listener's connection, no connect()
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
         _ctr.inc(ctr::event_ring_full);
@@ -131,16 +136,16 @@ void engine::post_for_local(const conn& cc, event& e)
     default:
         break;
     }
-    post_local(e);
+    _local_n++; // e is _local[_local_n] (local_slot)
 }
 
-void engine::post_local(const event& e)
+event* engine::local_slot()
 {
     if (FG_UNLIKELY(_local_n == local_queue)) {
         _ctr.inc(ctr::local_event_overflow); // a bug: safe points come after every handler
-        return;
+        return nullptr;
     }
-    _local[_local_n++] = e;
+    return &_local[_local_n];
 }
 
 void engine::deliver_local()

@@ -307,12 +307,13 @@ void engine::free_conn(conn& c, uint32_t slot)
     if (c.spare & af_local) {
         // The local application learns that the 4-tuple is free again (and,
         // if nothing told it before, that the connection is gone).
-        event e;
-        fill_event(e, c, event_type::released, 0);
-        if (c.spare & af_pending) {
-            e.opts = uint8_t(e.opts | ev_pending);
+        if (event* e = local_slot(); e != nullptr) {
+            fill_event(*e, c, event_type::released, 0);
+            if (c.spare & af_pending) {
+                e->opts = uint8_t(e->opts | ev_pending);
+            }
+            _local_n++;
         }
-        post_local(e);
     }
     _wheel.cancel(slot);
     _table.erase(c.tuple);
@@ -387,12 +388,15 @@ void engine::post_event(const conn& c, event_type t, int32_t error)
     if (c.has(cf_auto)) {
         return; // accepted on the lcore: no application to tell
     }
-    event e;
-    fill_event(e, c, t, error);
     if (c.spare & af_local) {
-        post_for_local(c, e);
+        if (event* le = local_slot(); le != nullptr) {
+            fill_event(*le, c, t, error);
+            post_for_local(c, *le);
+        }
         return;
     }
+    event e;
+    fill_event(e, c, t, error);
     if (_cfg.event_ring == nullptr || rte_ring_sp_enqueue_elem(_cfg.event_ring, &e, sizeof(e)) != 0) {
         _ctr.inc(ctr::event_ring_full);
     }

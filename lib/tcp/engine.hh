@@ -505,9 +505,13 @@ private:
     void enter_time_wait(conn& c, uint32_t slot);
     // Local application events (see set_local_sink): post_for_local() keeps
     // the per-connection order (ev_pending on the first, nothing after a
-    // terminal one); post_local() queues.
+    // terminal one) and queues it. Events are written in place in the queue:
+    // local_slot() is the next entry (nullptr when full, counted), which
+    // post_for_local() (or a caller's _local_n++) commits. An event built on
+    // the stack field by field and copied whole into the queue stalled on
+    // store forwarding (perf: ~90 % of post_local's samples on that copy).
     void post_for_local(const conn& c, event& e);
-    void post_local(const event& e);
+    event* local_slot();
     void deliver_local();
 
 public:
