@@ -38,7 +38,7 @@ bool has_arg(const std::vector<std::string>& a, const char* name)
 }
 } // namespace
 
-eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
+eal_result eal_start(int argc, char** argv, unsigned default_mem_mb, bool ordinary_pages)
 {
     eal_result r;
     int eal_argc = argc;
@@ -61,7 +61,7 @@ eal_result eal_start(int argc, char** argv, unsigned default_mem_mb)
     // FG_NO_HUGE=1: ordinary pages even when hugepages are free (what a
     // machine with none reserved runs; tests use it to take that path).
     const char* env = std::getenv("FG_NO_HUGE");
-    const bool avoid_huge = env != nullptr && std::strcmp(env, "1") == 0;
+    const bool avoid_huge = ordinary_pages || (env != nullptr && std::strcmp(env, "1") == 0);
     if (!no_huge && !in_mem && !has_arg(a, "--huge-dir")) {
         // Use hugepages only if there are enough for the memory the app needs
         // (mbuf pools); otherwise run on ordinary pages.

@@ -23,8 +23,10 @@ struct eal_result {
 };
 
 // Starts EAL with argv up to (not including) "--". `default_mem_mb` is used
-// with --no-huge when the user gave no -m / --socket-mem.
-eal_result eal_start(int argc, char** argv, unsigned default_mem_mb = 1024);
+// with --no-huge when the user gave no -m / --socket-mem. `ordinary_pages`:
+// no hugepages even when enough are free (as FG_NO_HUGE=1), unless the
+// arguments ask for them (--in-memory, --huge-dir).
+eal_result eal_start(int argc, char** argv, unsigned default_mem_mb = 1024, bool ordinary_pages = false);
 
 // Number of free 2 MB hugepages on this machine (0 if none or unknown).
 unsigned free_hugepages_2m();

@@ -95,7 +95,10 @@ public:
     // Starts EAL with argv up to "--" (glue::eal_start: hugepages when
     // enough are free, else --no-huge --no-shconf -m mem_mb) and installs
     // SIGINT/SIGTERM handlers that request a stop. nullptr with `error`.
-    static std::unique_ptr<runtime> start(int argc, char** argv, unsigned mem_mb, std::string& error);
+    // `pairs`: the kind of port pair the program will make; a vhost pair
+    // runs on ordinary pages (see port_pair).
+    static std::unique_ptr<runtime> start(int argc, char** argv, unsigned mem_mb, std::string& error,
+                                          pair_kind pairs = pair_kind::ring);
     // For a process whose EAL is started and stopped elsewhere (the EAL test
     // suite): the runtime owns everything else, and leaves EAL and signals alone.
     static std::unique_ptr<runtime> adopt_eal();

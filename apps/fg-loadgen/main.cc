@@ -233,7 +233,7 @@ int main(int argc, char** argv)
     // The HTTP client and responder outlive the runtime's stacks (declared first, destroyed last).
     http::client_group hclient;
     http::server_group hserver;
-    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err, lo.responder_ports);
     if (!rt) {
         std::fprintf(stderr, "fg-loadgen: %s\n", err.c_str());
         return 1;

@@ -709,7 +709,7 @@ int main(int argc, char** argv)
     }
     std::string err;
     http_side hs; // outlives the runtime's stacks
-    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err);
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 2048, err, o.b.ports);
     if (!rt) {
         std::fprintf(stderr, "bench-e2e-handshake: %s\n", err.c_str());
         return 1;

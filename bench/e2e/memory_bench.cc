@@ -199,7 +199,7 @@ int main(int argc, char** argv)
             return 1;
         }
     }
-    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err, o.b.ports);
     if (!rt) {
         std::fprintf(stderr, "bench-e2e-memory: %s\n", err.c_str());
         return 1;

@@ -392,7 +392,7 @@ int main(int argc, char** argv)
         return early;
     }
     std::string err;
-    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err);
+    std::unique_ptr<apps::runtime> rt = apps::runtime::start(argc, argv, 1024, err, o.b.ports);
     if (!rt) {
         std::fprintf(stderr, "bench-e2e-synflood: %s\n", err.c_str());
         return 1;
