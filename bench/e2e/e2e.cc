@@ -211,6 +211,13 @@ bool start_raw_port(uint16_t port_id, rte_ether_addr& mac, std::string& error)
     return true;
 }
 
+bool raw_port_pair(apps::runtime& rt, apps::pair_kind kind, const std::string& name, uint16_t& pa, uint16_t& pb,
+                   rte_ether_addr& ma, rte_ether_addr& mb, std::string& error)
+{
+    auto start_b = [&](uint16_t port, std::string& e) { return start_raw_port(port, mb, e); };
+    return rt.port_pair(kind, name, 1, pa, pb, start_b, error) && start_raw_port(pa, ma, error);
+}
+
 uint16_t reflect_step(uint16_t port_id, reflector_stats& out)
 {
     rte_mbuf* pkts[burst];

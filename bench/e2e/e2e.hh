@@ -36,6 +36,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "common/runtime.hh"
 #include "core/stack.hh"
 
 namespace fg::e2e {
@@ -64,6 +65,11 @@ std::string fmt_rate(double per_s);          // 1.23M, 45.6k
 // Configures and starts a ring port with one queue pair for a raw (non-stack)
 // user; returns its MAC. False with `error`.
 bool start_raw_port(uint16_t port_id, rte_ether_addr& mac, std::string& error);
+// A port pair of `kind` (rt.port_pair) with both ports started raw: the
+// floors' ports. `ma`/`mb`: the MACs of port a (the blaster's or client's)
+// and port b (the peer lcore's). False with `error`.
+bool raw_port_pair(apps::runtime& rt, apps::pair_kind kind, const std::string& name, uint16_t& pa, uint16_t& pb,
+                   rte_ether_addr& ma, rte_ether_addr& mb, std::string& error);
 
 // The ring-port floor: on the calling lcore, rx_burst from (port, 0), swap the
 // Ethernet addresses of each frame, tx_burst back (frames the ring refuses are

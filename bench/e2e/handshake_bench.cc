@@ -344,8 +344,6 @@ struct floor_result {
     uint64_t handshakes = 0;
     std::vector<double> per_s; // one sample per second
     double median = 0;         // of the samples after the first
-    e2e::hs_floor_stats* client = nullptr;
-    e2e::hs_floor_stats* responder = nullptr;
 };
 
 struct floor_arg {
@@ -368,8 +366,6 @@ int floor_respond_main(void* p)
 floor_result run_hs_floor(apps::runtime& rt, const options& o, e2e::hs_floor_stats& cs, e2e::hs_floor_stats& rs)
 {
     floor_result r;
-    r.client = &cs;
-    r.responder = &rs;
     const std::vector<unsigned> lcores = rt.lcores();
     const bool shared = lcores.size() < 2;
     std::string err;
@@ -377,8 +373,7 @@ floor_result run_hs_floor(apps::runtime& rt, const options& o, e2e::hs_floor_sta
     uint16_t pb = 0;
     rte_ether_addr ma{};
     rte_ether_addr mb{};
-    auto start_b = [&](uint16_t port, std::string& e) { return e2e::start_raw_port(port, mb, e); };
-    if (!rt.port_pair(o.b.ports, "hsfl", 1, pa, pb, start_b, err) || !e2e::start_raw_port(pa, ma, err)) {
+    if (!e2e::raw_port_pair(rt, o.b.ports, "hsfl", pa, pb, ma, mb, err)) {
         std::fprintf(stderr, "bench-e2e-handshake: floor ports: %s\n", err.c_str());
         return r;
     }

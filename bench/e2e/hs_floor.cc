@@ -49,29 +49,18 @@ inline void turn_around(uint8_t* d)
     tcp->dst_port = p;
 }
 
-// As the stack's loop (core/loop.cc): both mbuf lines and two frame lines,
-// for writing, four frames ahead.
-constexpr unsigned prefetch_ahead = 4;
-FG_ALWAYS_INLINE void prefetch_frame(const rte_mbuf* m, uint32_t data_at)
-{
-    const char* h = reinterpret_cast<const char*>(m);
-    prefetch_w(h);
-    prefetch_w(h + RTE_CACHE_LINE_SIZE);
-    prefetch_w(h + data_at);
-    prefetch_w(h + data_at + RTE_CACHE_LINE_SIZE);
-}
-
+// As the stack's loop (core/loop.cc): pktio.hh's prefetch_frame, rx_prefetch_ahead frames ahead.
 inline void prefetch_burst_start(rte_mbuf** m, uint16_t n, uint32_t data_at)
 {
-    for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
+    for (uint16_t i = 0; i < n && i < rx_prefetch_ahead; i++) {
         prefetch_frame(m[i], data_at);
     }
 }
 
 inline void prefetch_next(rte_mbuf** m, uint16_t n, uint16_t i, uint32_t data_at)
 {
-    if (i + prefetch_ahead < n) {
-        prefetch_frame(m[i + prefetch_ahead], data_at);
+    if (i + rx_prefetch_ahead < n) {
+        prefetch_frame(m[i + rx_prefetch_ahead], data_at);
     }
 }
 
@@ -192,7 +181,7 @@ void hs_floor_client::step(hs_floor_stats& out)
     bump(out.handshakes, done);
     bump(out.other, other);
     bump(out.no_mbuf, no_mbuf);
-    bump(out.refused, _out.dropped - out.refused.load(std::memory_order_relaxed));
+    out.refused.store(_out.dropped, std::memory_order_relaxed);
 }
 
 hs_floor_responder::hs_floor_responder(uint16_t port_id, rte_mempool* pool)
@@ -242,7 +231,7 @@ void hs_floor_responder::step(hs_floor_stats& out)
     bump(out.synacks, synacks);
     bump(out.freed, nd - other);
     bump(out.other, other);
-    bump(out.refused, _out.dropped - out.refused.load(std::memory_order_relaxed));
+    out.refused.store(_out.dropped, std::memory_order_relaxed);
 }
 
 } // namespace fg::e2e

@@ -47,7 +47,7 @@ struct alignas(64) hs_floor_stats {
     std::atomic<uint64_t> other{0};       // anything unexpected received
     std::atomic<uint64_t> synacks{0};     // responder: SYN-ACKs sent
     std::atomic<uint64_t> freed{0};       // responder: ACKs and RSTs received and freed
-    std::atomic<uint64_t> refused{0};     // frames a tx ring refused (freed: the client's window loses them)
+    std::atomic<uint64_t> refused{0};     // frames pkt_out dropped: the tx ring refused them and its backlog was full
 };
 
 class hs_floor_client {

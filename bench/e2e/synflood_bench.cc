@@ -242,8 +242,7 @@ phase_result run_floor(apps::runtime& rt, const options& o, unsigned peer_lcore)
     uint16_t pb = 0;
     rte_ether_addr ma{};
     rte_ether_addr mb{};
-    auto start_b = [&](uint16_t port, std::string& e) { return e2e::start_raw_port(port, mb, e); };
-    if (!rt.port_pair(o.b.ports, "sffl", 1, pa, pb, start_b, err) || !e2e::start_raw_port(pa, ma, err)) {
+    if (!e2e::raw_port_pair(rt, o.b.ports, "sffl", pa, pb, ma, mb, err)) {
         std::fprintf(stderr, "bench-e2e-synflood: floor ports: %s\n", err.c_str());
         return {};
     }

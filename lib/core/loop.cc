@@ -14,30 +14,6 @@
 namespace fg::core {
 
 namespace {
-// Frames prefetched this many ahead of the one handled: each is four lines
-// (two of the mbuf, two of the frame) that usually come from the other core,
-// and L1 keeps only 10-16 misses in flight -- a whole burst's headers issued
-// at once (64 lines) stalled on the prefetches themselves.
-constexpr unsigned prefetch_ahead = 4;
-
-// The lines of a received frame, for writing: most frames are answered in
-// place (SYN -> SYN-ACK, SYN-ACK -> ACK, a segment -> RST) by rewriting
-// lengths and flags (header line 0), the tx offload fields (line 1; a frame
-// freed instead has its next pointer read there) and the headers (data lines
-// 0-1), and the other core wrote them last. The data
-// address is guessed from the mbuf's address (a pool's layout: header,
-// private area, buffer; data_off = headroom on receive) so its prefetch need
-// not wait for header line 0; a wrong guess (another pool, a shifted
-// data_off) costs only the benefit.
-FG_ALWAYS_INLINE void prefetch_frame(const rte_mbuf* m, uint32_t data_at)
-{
-    const char* h = reinterpret_cast<const char*>(m);
-    prefetch_w(h);
-    prefetch_w(h + RTE_CACHE_LINE_SIZE); // tx offload fields, and m->next, which freeing the frame reads
-    prefetch_w(h + data_at);
-    prefetch_w(h + data_at + RTE_CACHE_LINE_SIZE);
-}
-
 // A frame the TCP engine built could not be sent (no route, neighbour
 // unreachable): the engine ends a SYN's connection with `unreachable`.
 void l2_failed(lcore& c, rte_mbuf* m)
@@ -225,14 +201,18 @@ void stack::handle_burst(lcore& c, rte_mbuf** pkts, uint16_t n)
     rte_mbuf* seg[rx_burst];
     net::pkt_info info[rx_burst];
     uint16_t nseg = 0;
-    // Two data lines: a TCP header with options (Ethernet 14 + IP 20 + TCP
-    // 20-60) ends past the first 64 bytes, and the classifier sums it all.
-    for (uint16_t i = 0; i < n && i < prefetch_ahead; i++) {
+    // Received frames prefetched for writing (base/pktio.hh prefetch_frame):
+    // most are answered in place (SYN -> SYN-ACK, SYN-ACK -> ACK, a segment ->
+    // RST) by rewriting lengths, flags and headers; a frame freed instead has
+    // its next pointer read in mbuf line 1. Two data lines: a TCP header with
+    // options (Ethernet 14 + IP 20 + TCP 20-60) ends past the first 64 bytes,
+    // and the classifier sums it all.
+    for (uint16_t i = 0; i < n && i < rx_prefetch_ahead; i++) {
         prefetch_frame(pkts[i], c.rx_data_at);
     }
     for (uint16_t i = 0; i < n; i++) {
-        if (i + prefetch_ahead < n) {
-            prefetch_frame(pkts[i + prefetch_ahead], c.rx_data_at);
+        if (i + rx_prefetch_ahead < n) {
+            prefetch_frame(pkts[i + rx_prefetch_ahead], c.rx_data_at);
         }
         rte_mbuf* m = pkts[i];
         c.ctr.inc(ctr::rx_bytes, rte_pktmbuf_pkt_len(m));
